@@ -1,0 +1,127 @@
+//! The network's input: an observation as 256 floats, and the 52-wide legal mask.
+//!
+//! Layout and bounds are documented in `docs/encoding.md`; the offsets below are the single
+//! source of truth. Seats are relative to the observer (slot 0 = the observer, slot k = k
+//! seats to its left). Every feature is divided by a fixed bound (never by a quantity that
+//! changes during a round), so every value lies in [-1, 1].
+
+use crate::action::{ActionSet, NUM_ACTIONS};
+use crate::observation::Observation;
+use crate::round::Phase;
+use crate::setup::{MAX_CARDS, MIN_PLAYERS};
+
+pub const ENCODING_LEN: usize = 256;
+
+/// Start of each block of the encoding (see docs/encoding.md).
+pub mod offset {
+    pub const HAND: usize = 0; // 52: own hand
+    pub const PLAYED: usize = 52; // 52: cards of completed tricks
+    pub const TRICK: usize = 104; // 52: cards of the current trick
+    pub const LED_SUIT: usize = 156; // 4: suit led in the current trick
+    pub const VOIDS: usize = 160; // 8 x 4: suits each relative seat has shown void in
+    pub const BIDS: usize = 192; // 8: bid / 17, 0 before bidding
+    pub const HAS_BID: usize = 200; // 8: 1 once the seat has bid
+    pub const TRICKS_WON: usize = 208; // 8: tricks won / 17
+    pub const TRUMP: usize = 216; // 5: S H C D none
+    pub const PLAYERS: usize = 221; // 6: one-hot P = 3..8
+    pub const CARDS: usize = 227; // 1: C / 17
+    pub const PHASE: usize = 228; // 1: 0 bidding, 1 play
+    pub const DEALER: usize = 229; // 8: dealer's relative seat, one-hot
+    pub const TRICK_WINNER: usize = 237; // 8: relative seat winning the current trick so far
+    pub const BID_EXCESS: usize = 245; // 1: (sum of bids - C) / 52
+    pub const IN_GAME: usize = 246; // 1: 1 in a full game
+    pub const ROUND_INDEX: usize = 247; // 1: round index / 34
+    pub const ROUNDS_LEFT: usize = 248; // 1: rounds after this one / 34
+    pub const SCORE_DIFF: usize = 249; // 7: (total of relative seat k - own total) / 200, k = 1..7
+    pub const END: usize = 256;
+}
+
+/// Bound on a game's round index: the longest schedule (P = 3, S = 17) has 35 rounds.
+const MAX_ROUND_INDEX: f32 = 34.0;
+/// Score differences are divided by this and saturate beyond it: a 200-point lead is about
+/// ten rounds' worth, by which point the game is decided.
+const SCORE_DIFF_BOUND: f32 = 200.0;
+
+/// Encodes what the observer knows as 256 floats in [-1, 1].
+pub fn encode(obs: &Observation) -> [f32; ENCODING_LEN] {
+    let mut x = [0.0f32; ENCODING_LEN];
+    encode_into(obs, &mut x);
+    x
+}
+
+/// Like [`encode`], writing into `x` (every element is written).
+pub fn encode_into(obs: &Observation, x: &mut [f32; ENCODING_LEN]) {
+    use offset::*;
+    x.fill(0.0);
+    let pb = &obs.public;
+    let p = pb.players();
+    let me = obs.seat();
+    let rel = |seat: usize| (seat + p - me) % p;
+    let card_bound = MAX_CARDS as f32;
+
+    for c in obs.hand {
+        x[HAND + c.index()] = 1.0;
+    }
+    let (_, trick) = pb.current_trick();
+    let completed = pb.plays().len() - trick.len();
+    for c in &pb.plays()[..completed] {
+        x[PLAYED + c.index()] = 1.0;
+    }
+    for c in trick {
+        x[TRICK + c.index()] = 1.0;
+    }
+    if let Some(led) = pb.led_suit() {
+        x[LED_SUIT + led.index()] = 1.0;
+    }
+    for seat in 0..p {
+        let r = rel(seat);
+        let voids = pb.voids(seat);
+        for s in 0..4 {
+            if voids >> s & 1 == 1 {
+                x[VOIDS + 4 * r + s] = 1.0;
+            }
+        }
+        let won = pb.tricks_won(seat) as f32;
+        x[TRICKS_WON + r] = won / card_bound;
+        if let Some(bid) = pb.bid(seat) {
+            x[BIDS + r] = bid as f32 / card_bound;
+            x[HAS_BID + r] = 1.0;
+        }
+    }
+    let trump_slot = pb.trump().map_or(4, |s| s.index());
+    x[TRUMP + trump_slot] = 1.0;
+    x[PLAYERS + p - MIN_PLAYERS] = 1.0;
+    x[CARDS] = pb.cards() as f32 / card_bound;
+    x[PHASE] = if pb.phase() == Phase::Bidding {
+        0.0
+    } else {
+        1.0
+    };
+    x[DEALER + rel(pb.dealer())] = 1.0;
+    if let Some((_, seat)) = pb.trick_winner_so_far() {
+        x[TRICK_WINNER + rel(seat)] = 1.0;
+    }
+    x[BID_EXCESS] = (pb.bid_sum() as f32 - pb.cards() as f32) / 52.0;
+    if let Some(g) = &obs.game {
+        x[IN_GAME] = 1.0;
+        x[ROUND_INDEX] = g.round_index as f32 / MAX_ROUND_INDEX;
+        let left = g.num_rounds.saturating_sub(g.round_index + 1);
+        x[ROUNDS_LEFT] = left as f32 / MAX_ROUND_INDEX;
+        let mine = g.totals[me] as f32;
+        for seat in (0..p).filter(|&s| s != me) {
+            let diff = (g.totals[seat] as f32 - mine) / SCORE_DIFF_BOUND;
+            x[SCORE_DIFF + rel(seat) - 1] = diff.clamp(-1.0, 1.0);
+        }
+    }
+}
+
+/// The legal mask of the observer: 1.0 where the action is legal (only the seat to act has
+/// legal actions).
+pub fn legal_mask(obs: &Observation) -> [f32; NUM_ACTIONS] {
+    mask_of(obs.legal_actions())
+}
+
+/// An action set as a 0/1 mask.
+pub fn mask_of(actions: ActionSet) -> [f32; NUM_ACTIONS] {
+    std::array::from_fn(|i| if actions.contains(i) { 1.0 } else { 0.0 })
+}
