@@ -1,0 +1,327 @@
+//! The resumable search: one decision of one seat, across several sampled worlds.
+//!
+//! `Search::step(answers)` runs until it needs evaluations and hands them back
+//! (`Step::NeedEval`), or finishes (`Step::Done`). A caller can drive many searches on one
+//! thread and send all their requests to the evaluator in one batch.
+//!
+//! Order of work: worlds are sampled and every world's root is evaluated first (the root is
+//! expanded before any leaf is collected); after that each step collects up to
+//! `parallel_batch_size` leaves per world, steering later descents away from pending leaves
+//! with virtual loss and never sending the same leaf twice.
+
+use crate::evaluator::{EvalRequest, Evaluation};
+use crate::params::{ParamsError, SearchParams};
+use crate::result::SearchResult;
+use crate::tree::{NodeKind, Tree};
+use crate::value::terminal_values;
+use crate::worlds::sample_world;
+use game::{GameRng, NUM_ACTIONS, Observation, Round, encode};
+use rand::SeedableRng;
+use rand_distr::{Distribution, Gamma};
+
+/// What a search needs next.
+#[allow(clippy::large_enum_variant)] // Done comes once per search: boxing buys nothing.
+pub enum Step<'a> {
+    /// Evaluate these and call `step` again with the answers, in the same order.
+    NeedEval(&'a [EvalRequest]),
+    Done(SearchResult),
+}
+
+/// Why a search cannot start.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SearchError {
+    #[error("seat {seat} is not to act (seat {to_act} is), so it has no decision to search")]
+    NotToAct { seat: usize, to_act: usize },
+    #[error("the round is over: there is no decision to search")]
+    RoundOver,
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+}
+
+/// A leaf waiting for its evaluation.
+#[derive(Clone, Copy, Debug)]
+struct PendingLeaf {
+    tree: u32,
+    node: u32,
+    depth: u32,
+}
+
+/// One decision's search, resumable.
+pub struct Search {
+    params: SearchParams,
+    obs: Observation,
+    rng: GameRng,
+    trees: Vec<Tree>,
+    requests: Vec<EvalRequest>,
+    pending: Vec<PendingLeaf>,
+    /// Leaves hit again while pending in this batch: their virtual loss stays until the
+    /// answers come, so later descents look elsewhere.
+    collided: Vec<(u32, u32)>,
+    started: bool,
+    result: Option<SearchResult>,
+    evaluations: u32,
+    depth_sum: u64,
+    max_depth: u32,
+}
+
+impl Search {
+    /// A search for the decision of `obs`'s seat, which must be the seat to act. It reads
+    /// nothing but the observation, so states that differ only in cards the seat cannot see
+    /// give identical searches for the same seed.
+    pub fn new(obs: &Observation, params: &SearchParams, seed: u64) -> Result<Search, SearchError> {
+        params.validate()?;
+        if obs.public.is_over() {
+            return Err(SearchError::RoundOver);
+        }
+        if obs.public.to_act() != obs.seat() {
+            return Err(SearchError::NotToAct {
+                seat: obs.seat(),
+                to_act: obs.public.to_act(),
+            });
+        }
+        let legal = obs.legal_actions();
+        let result = (legal.len() == 1).then(|| SearchResult::forced(legal.nth(0).unwrap_or(0)));
+        Ok(Search {
+            params: *params,
+            obs: *obs,
+            rng: GameRng::seed_from_u64(seed),
+            trees: Vec::new(),
+            requests: Vec::new(),
+            pending: Vec::new(),
+            collided: Vec::new(),
+            started: false,
+            result,
+            evaluations: 0,
+            depth_sum: 0,
+            max_depth: 0,
+        })
+    }
+
+    /// A search over given worlds (e.g. perfect information in tests, or worlds kept from an
+    /// earlier search). Every world must be consistent with `obs`.
+    pub fn with_worlds(
+        obs: &Observation,
+        params: &SearchParams,
+        worlds: &[Round],
+        seed: u64,
+    ) -> Result<Search, SearchError> {
+        let mut s = Search::new(obs, params, seed)?;
+        debug_assert!(worlds.iter().all(|w| crate::worlds::is_consistent(w, obs)));
+        s.trees = worlds.iter().map(|&w| Tree::new(w)).collect();
+        Ok(s)
+    }
+
+    pub fn observation(&self) -> &Observation {
+        &self.obs
+    }
+
+    /// Advances the search with the answers to the last requests (none on the first call).
+    ///
+    /// Panics if `answers` does not hold exactly one answer per request of the last step:
+    /// that is a bug in the caller, not bad input.
+    pub fn step(&mut self, answers: &[Evaluation]) -> Step<'_> {
+        if let Some(r) = &self.result {
+            return Step::Done(r.clone());
+        }
+        assert_eq!(
+            answers.len(),
+            self.pending.len(),
+            "one answer per request of the last step"
+        );
+        self.absorb(answers);
+        self.requests.clear();
+        self.pending.clear();
+        if !self.started {
+            self.start();
+        }
+        for t in 0..self.trees.len() {
+            if self.trees[t].root().kind == NodeKind::Expanded {
+                self.gather(t);
+            }
+        }
+        if self.requests.is_empty() {
+            let r = self.finish();
+            self.result = Some(r.clone());
+            return Step::Done(r);
+        }
+        self.evaluations += self.requests.len() as u32;
+        Step::NeedEval(&self.requests)
+    }
+
+    /// Samples the worlds (unless given) and asks for the evaluation of every root not
+    /// expanded yet (a reused root already is: it only gets fresh noise).
+    fn start(&mut self) {
+        self.started = true;
+        if self.trees.is_empty() {
+            let obs = self.obs;
+            self.trees = (0..self.params.worlds)
+                .map(|_| Tree::new(sample_world(&obs, &mut self.rng)))
+                .collect();
+        }
+        for t in 0..self.trees.len() {
+            let tree = &mut self.trees[t];
+            let root = tree.root;
+            if tree.root().kind == NodeKind::Expanded {
+                self.add_noise(t);
+                continue;
+            }
+            tree.nodes[root as usize].kind = NodeKind::Pending;
+            let world = tree.world;
+            self.request(t, root, 0, &world);
+        }
+    }
+
+    fn add_noise(&mut self, t: usize) {
+        if self.params.dirichlet_epsilon > 0.0 {
+            let n = self.trees[t].root().num_children as usize;
+            let noise = dirichlet(self.params.dirichlet_alpha, n, &mut self.rng);
+            self.trees[t].add_root_noise(&noise, self.params.dirichlet_epsilon);
+        }
+    }
+
+    fn request(&mut self, tree: usize, node: u32, depth: u32, state: &Round) {
+        let mover = state.to_act();
+        let game = self.obs.game;
+        let obs = Observation::of_round(state, mover, game);
+        self.requests.push(EvalRequest {
+            encoding: encode(&obs),
+            legal: state.legal_actions(),
+            world: *state,
+            game,
+        });
+        self.pending.push(PendingLeaf {
+            tree: tree as u32,
+            node,
+            depth,
+        });
+    }
+
+    /// Expands every pending leaf with its answer and backs the values up.
+    fn absorb(&mut self, answers: &[Evaluation]) {
+        let mut roots = Vec::new();
+        for (i, (leaf, eval)) in self.pending.iter().zip(answers).enumerate() {
+            let tree = &mut self.trees[leaf.tree as usize];
+            let state = &self.requests[i].world;
+            let values = tree.expand(leaf.node, state, eval);
+            if leaf.node == tree.root {
+                tree.backup(leaf.node, &values, false);
+                roots.push(leaf.tree as usize);
+            } else {
+                tree.backup(leaf.node, &values, true);
+                tree.in_flight -= 1;
+                tree.simulations += 1;
+                self.depth_sum += leaf.depth as u64;
+                self.max_depth = self.max_depth.max(leaf.depth);
+            }
+        }
+        for (t, node) in self.collided.drain(..) {
+            self.trees[t as usize].remove_in_flight(node);
+        }
+        for t in roots {
+            self.add_noise(t);
+        }
+    }
+
+    /// Collects up to `parallel_batch_size` new leaves from tree `t`; terminal leaves are
+    /// backed up at once.
+    fn gather(&mut self, t: usize) {
+        let params = self.params;
+        let mut collisions = 0;
+        let mut leaves = 0;
+        let evidence = (self.trees[t].simulations as f32 * params.in_flight_ratio) as usize;
+        let batch = params.parallel_batch_size.min(evidence.max(1));
+        loop {
+            let tree = &self.trees[t];
+            let remaining = params
+                .simulations
+                .saturating_sub(tree.simulations + tree.in_flight);
+            if remaining == 0 || leaves == batch {
+                break;
+            }
+            let mut state = tree.world;
+            let (node, depth) = tree.descend(&params, &mut state);
+            let tree = &mut self.trees[t];
+            match tree.nodes[node as usize].kind {
+                NodeKind::Pending => {
+                    // Same leaf again: never evaluate it twice. Keep the virtual loss on this
+                    // path for the rest of the batch so the next descent goes elsewhere.
+                    tree.add_in_flight(node);
+                    self.collided.push((t as u32, node));
+                    collisions += 1;
+                    if collisions >= params.parallel_batch_size {
+                        break;
+                    }
+                }
+                NodeKind::Terminal | NodeKind::Leaf if state.is_over() => {
+                    tree.nodes[node as usize].kind = NodeKind::Terminal;
+                    let values = terminal_values(state.public()).expect("the round is over");
+                    tree.backup(node, &values, false);
+                    tree.simulations += 1;
+                    self.depth_sum += depth as u64;
+                    self.max_depth = self.max_depth.max(depth);
+                }
+                NodeKind::Leaf => {
+                    tree.nodes[node as usize].kind = NodeKind::Pending;
+                    tree.add_in_flight(node);
+                    tree.in_flight += 1;
+                    leaves += 1;
+                    self.request(t, node, depth, &state);
+                }
+                NodeKind::Terminal | NodeKind::Expanded => {
+                    unreachable!(
+                        "descend stops at a node that is not expanded, terminal ones being over"
+                    )
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) -> SearchResult {
+        let mut visits = [0u32; NUM_ACTIONS];
+        let mut root_values = [0.0f32; game::MAX_PLAYERS];
+        let mut simulations = 0;
+        for tree in &self.trees {
+            tree.root_visits(&mut visits);
+            simulations += tree.simulations as u32;
+            let root = tree.root();
+            for (acc, v) in root_values.iter_mut().zip(&root.value_sum) {
+                *acc += v / root.visits.max(1) as f32;
+            }
+        }
+        for v in root_values.iter_mut() {
+            *v /= self.trees.len().max(1) as f32;
+        }
+        SearchResult {
+            visits,
+            searched: true,
+            simulations,
+            evaluations: self.evaluations,
+            root_values,
+            max_depth: self.max_depth,
+            depth_sum: self.depth_sum,
+        }
+    }
+
+    /// The world trees, for subtree reuse.
+    pub(crate) fn into_trees(self) -> (Observation, Vec<Tree>) {
+        (self.obs, self.trees)
+    }
+
+    /// Starts from these trees instead of sampling worlds (subtree reuse).
+    pub(crate) fn set_trees(&mut self, trees: Vec<Tree>) {
+        self.trees = trees;
+    }
+}
+
+/// A sample from a symmetric Dirichlet distribution with `n` components.
+fn dirichlet(alpha: f32, n: usize, rng: &mut GameRng) -> Vec<f32> {
+    let gamma = Gamma::new(alpha, 1.0).expect("alpha was validated positive");
+    let mut x: Vec<f32> = (0..n).map(|_| gamma.sample(rng)).collect();
+    let sum: f32 = x.iter().sum();
+    if sum > 0.0 {
+        x.iter_mut().for_each(|v| *v /= sum);
+    } else {
+        x.iter_mut().for_each(|v| *v = 1.0 / n as f32);
+    }
+    x
+}
