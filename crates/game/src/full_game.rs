@@ -135,6 +135,14 @@ impl Game {
         Ok(())
     }
 
+    /// Applies a bid given as any integer (out-of-range values are refused, not truncated), as
+    /// [`Round::apply_bid`] does; transcripts may hold bids that do not fit an [`Action`].
+    pub fn apply_bid(&mut self, bid: u64) -> Result<(), IllegalAction> {
+        self.round.apply_bid(bid)?;
+        self.score_if_over();
+        Ok(())
+    }
+
     /// Applies the action with index `index` (bid k or card k by phase).
     pub fn apply_index(&mut self, index: usize) -> Result<(), IllegalAction> {
         self.round.apply_index(index)?;

@@ -11,6 +11,7 @@ pub mod cardset;
 pub mod encoding;
 pub mod full_game;
 pub mod observation;
+pub mod replay;
 pub mod round;
 pub mod setup;
 
