@@ -6,6 +6,10 @@
 //! facts are samples from the new information (rejection sampling). Its subtree below those
 //! actions holds statistics gathered in that very deal, so it is kept too. Worlds the new
 //! facts rule out are replaced by fresh samples.
+//!
+//! In practice bids rule out no deal, so worlds and subtrees survive the bidding; a card
+//! played by another seat rules out most worlds (that seat rarely held it there), so during
+//! play reuse mostly falls back to fresh worlds.
 
 use crate::params::SearchParams;
 use crate::search::{Search, SearchError};
@@ -36,8 +40,16 @@ pub fn actions_between(old: &Observation, new: &Observation) -> Option<Vec<usize
     if !new_plays.starts_with(old_plays) {
         return None;
     }
-    actions.extend(new_plays[old_plays.len()..].iter().map(|c| c.index()));
-    Some(actions)
+    let mut own_played = game::CardSet::EMPTY;
+    for (i, c) in new_plays.iter().enumerate().skip(old_plays.len()) {
+        if b.player_of_play(i) == new.seat() {
+            own_played.insert(*c);
+        }
+        actions.push(c.index());
+    }
+    // The seat's hand must be the old one less what it played since: same deal.
+    (old.hand.difference(own_played) == new.hand && own_played.difference(old.hand).is_empty())
+        .then_some(actions)
 }
 
 /// A search for `obs` that keeps what `previous` learnt where it is still sound (see the

@@ -115,6 +115,16 @@ impl Search {
         &self.obs
     }
 
+    /// The worlds searched (at their roots); empty until the first step samples them.
+    pub fn worlds(&self) -> impl Iterator<Item = &Round> {
+        self.trees.iter().map(|t| &t.world)
+    }
+
+    /// Visits below each world's root so far (kept visits included, after a reuse).
+    pub fn world_visits(&self) -> Vec<usize> {
+        self.trees.iter().map(|t| t.simulations).collect()
+    }
+
     /// Advances the search with the answers to the last requests (none on the first call).
     ///
     /// Panics if `answers` does not hold exactly one answer per request of the last step:
