@@ -189,7 +189,7 @@ impl PublicRound {
     #[inline]
     pub fn led_suit(&self) -> Option<Suit> {
         let p = self.players() as u8;
-        (self.phase == Phase::Playing && self.num_plays % p != 0)
+        (self.phase == Phase::Playing && !self.num_plays.is_multiple_of(p))
             .then(|| self.plays[(self.num_plays - self.num_plays % p) as usize].suit())
     }
 
@@ -480,7 +480,7 @@ impl Round {
         pb.plays[pb.num_plays as usize] = card;
         pb.num_plays += 1;
         let p = pb.players();
-        if pb.num_plays as usize % p != 0 {
+        if !(pb.num_plays as usize).is_multiple_of(p) {
             pb.to_act = ((seat + 1) % p) as u8;
             return Ok(());
         }
