@@ -1,9 +1,9 @@
 //! The conformance cases of `shared/conformance` (copied to `tests/data/conformance`): every
 //! replay result must agree with the case's `expect`, through the library and the binary.
 
-mod common;
+mod replay_common;
 
-use common::{GAMES, ROUNDS, check, key_order, lines, path_of};
+use replay_common::{GAMES, ROUNDS, check, key_order, lines, path_of};
 use game::replay::replay_line;
 use serde_json::Value;
 use std::io::Write;

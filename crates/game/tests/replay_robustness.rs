@@ -1,9 +1,9 @@
 //! The replay tool on bad input: every fault is a result line with `ok: false` and a sentence
 //! naming the problem, never a panic. Cases are built by breaking valid conformance cases.
 
-mod common;
+mod replay_common;
 
-use common::{GAMES, ROUNDS, lines};
+use replay_common::{GAMES, ROUNDS, lines};
 use game::replay::replay_line;
 use proptest::prelude::*;
 use serde_json::{Value, json};

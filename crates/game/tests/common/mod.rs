@@ -1,92 +1,145 @@
-//! Shared by the replay tests: the conformance files and the comparison with `expect`.
-#![allow(dead_code)] // each test crate uses a different part
+//! Helpers shared by the integration tests: cards from text, scripted rounds, random play,
+//! and a check that a refused action leaves the round as it was.
+#![allow(dead_code)] // each test crate uses a different subset
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::Value;
-use std::fmt;
+use game::{Action, Card, CardSet, IllegalAction, MAX_PLAYERS, Round, RoundConfig, Suit};
+use rand::{Rng, RngExt};
 
-pub const ROUNDS: &str = include_str!("../data/conformance/rounds.jsonl");
-pub const GAMES: &str = include_str!("../data/conformance/games.jsonl");
+/// A card from its text form (`"TS"`).
+pub fn card(text: &str) -> Card {
+    text.parse()
+        .unwrap_or_else(|e| panic!("bad card in test: {e}"))
+}
 
-pub fn path_of(name: &str) -> String {
-    format!(
-        "{}/tests/data/conformance/{name}",
-        env!("CARGO_MANIFEST_DIR")
+/// Cards from space-separated text (`"AS 2H KD"`).
+pub fn cards(text: &str) -> Vec<Card> {
+    text.split_whitespace().map(card).collect()
+}
+
+/// A card set from space-separated text.
+pub fn set(text: &str) -> CardSet {
+    cards(text).into_iter().collect()
+}
+
+pub const S: Option<Suit> = Some(Suit::Spades);
+pub const H: Option<Suit> = Some(Suit::Hearts);
+pub const C: Option<Suit> = Some(Suit::Clubs);
+pub const D: Option<Suit> = Some(Suit::Diamonds);
+pub const NO_TRUMP: Option<Suit> = None;
+
+/// A round with the given hands (seat 0 first); the hand size is that of the first hand.
+pub fn round_with(trump: Option<Suit>, dealer: usize, hands: &[&str]) -> Round {
+    let hands: Vec<Vec<Card>> = hands.iter().map(|h| cards(h)).collect();
+    let config = RoundConfig::new(
+        hands.len() as u64,
+        hands[0].len() as u64,
+        trump,
+        dealer as u64,
     )
+    .expect("valid test set-up");
+    Round::with_hands(config, &hands).expect("valid test deal")
 }
 
-/// The non-empty lines of a conformance file.
-pub fn lines(file: &str) -> Vec<&str> {
-    file.lines().filter(|l| !l.trim().is_empty()).collect()
+/// Makes the bids in bidding order (left of the dealer first, dealer last).
+pub fn bid_all(round: &mut Round, bids: &[u64]) {
+    for &b in bids {
+        let seat = round.to_act();
+        round
+            .apply_bid(b)
+            .unwrap_or_else(|e| panic!("seat {seat} bid {b}: {e}"));
+    }
 }
 
-/// Checks a replay result against the case's `expect`: equal on every field `expect` has, an
-/// echoed id, a non-empty `error` exactly when not ok, and `error_round` only where expected.
-/// On a mismatch, says which case and shows both values.
-pub fn check(case_line: &str, result: &Value) -> Result<(), String> {
-    let case: Value =
-        serde_json::from_str(case_line).map_err(|e| format!("bad conformance line: {e}"))?;
-    let id = &case["id"];
-    let expect = case["expect"]
-        .as_object()
-        .ok_or_else(|| format!("case {id}: no \"expect\" object"))?;
-    let fail = |why: String| {
-        Err(format!(
-            "case {id}: {why}\n  expect: {}\n  result: {result}",
-            case["expect"]
-        ))
-    };
-    let Some(got) = result.as_object() else {
-        return fail("the result is not an object".into());
-    };
-    if got.get("id") != Some(id) {
-        return fail(format!("id not echoed (got {:?})", got.get("id")));
+/// Plays the named cards in order, each by the seat to act.
+pub fn play_all(round: &mut Round, plays: &str) {
+    for c in cards(plays) {
+        let seat = round.to_act();
+        round
+            .apply(Action::Play(c))
+            .unwrap_or_else(|e| panic!("seat {seat} play {c}: {e}"));
     }
-    for (key, want) in expect {
-        if got.get(key) != Some(want) {
-            return fail(format!("field {key:?} differs"));
-        }
-    }
-    let ok = expect.get("ok").and_then(Value::as_bool);
-    let error = got.get("error").and_then(Value::as_str);
-    match ok {
-        Some(false) if error.is_none_or(str::is_empty) => {
-            return fail("ok is false but there is no error sentence".into());
-        }
-        Some(true) if got.contains_key("error") => {
-            return fail("ok is true but there is an error".into());
-        }
-        _ => {}
-    }
-    if ok == Some(false) && got.contains_key("error_round") != expect.contains_key("error_round") {
-        return fail("error_round present where not expected (or missing)".into());
-    }
-    Ok(())
 }
 
-/// The keys of a JSON object in the order they are written (`Value` would sort them).
-pub fn key_order(line: &str) -> Vec<String> {
-    struct Keys(Vec<String>);
-    impl<'de> Deserialize<'de> for Keys {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Keys, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Keys;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                    let mut keys = Vec::new();
-                    while let Some((k, IgnoredAny)) = map.next_entry::<String, IgnoredAny>()? {
-                        keys.push(k);
-                    }
-                    Ok(Keys(keys))
-                }
+/// Applies `action` to `round`, asserts it is refused and that the round is unchanged, and
+/// returns the error.
+pub fn refuse(round: &mut Round, action: Action) -> IllegalAction {
+    let before = *round;
+    let err = round
+        .apply(action)
+        .expect_err(&format!("{action} should be refused"));
+    assert_eq!(*round, before, "a refused {action} changed the round");
+    err
+}
+
+/// A uniformly random legal action index of the seat to act.
+pub fn random_action<R: Rng + ?Sized>(round: &Round, rng: &mut R) -> usize {
+    let legal = round.legal_actions();
+    assert!(!legal.is_empty(), "no legal action in {:?}", round.phase());
+    legal.nth(rng.random_range(0..legal.len())).unwrap()
+}
+
+/// Plays random legal actions to the end of the round.
+pub fn finish_randomly<R: Rng + ?Sized>(round: &mut Round, rng: &mut R) {
+    while !round.is_over() {
+        let a = random_action(round, rng);
+        round.apply_index(a).unwrap();
+    }
+}
+
+/// The bit of a suit in a voids mask.
+pub fn suit_bit(suit: Suit) -> u8 {
+    1 << suit.index()
+}
+
+/// The cards dealt to nobody in a round whose hands are `hands` and whose played cards are
+/// `played`.
+pub fn undealt(hands: &[CardSet; MAX_PLAYERS], played: CardSet) -> CardSet {
+    hands
+        .iter()
+        .fold(CardSet::FULL.difference(played), |acc, h| {
+            acc.difference(*h)
+        })
+}
+
+/// Reassigns the cards `observer` cannot see (the other seats' hands and the undealt cards) at
+/// random, keeping every hand size and never giving a seat a suit it has shown void in. The
+/// observer's hand and everything public stay as they are.
+pub fn shuffle_hidden<R: Rng + ?Sized>(
+    round: &Round,
+    observer: usize,
+    rng: &mut R,
+) -> [CardSet; MAX_PLAYERS] {
+    let pb = round.public();
+    let p = pb.players();
+    // (owner, card); owner None = undealt.
+    let mut slots: Vec<(Option<usize>, Card)> = (0..p)
+        .filter(|&s| s != observer)
+        .flat_map(|s| round.hand(s).iter().map(move |c| (Some(s), c)))
+        .chain(
+            undealt(round.hands(), pb.played())
+                .iter()
+                .map(|c| (None, c)),
+        )
+        .collect();
+    let may_hold =
+        |owner: Option<usize>, c: Card| owner.is_none_or(|s| pb.voids(s) & suit_bit(c.suit()) == 0);
+    if slots.len() >= 2 {
+        for _ in 0..4 * slots.len() {
+            let i = rng.random_range(0..slots.len());
+            let j = rng.random_range(0..slots.len());
+            let ((oi, ci), (oj, cj)) = (slots[i], slots[j]);
+            if oi != oj && may_hold(oi, cj) && may_hold(oj, ci) {
+                slots[i].1 = cj;
+                slots[j].1 = ci;
             }
-            d.deserialize_map(V)
         }
     }
-    serde_json::from_str::<Keys>(line)
-        .map(|k| k.0)
-        .unwrap_or_default()
+    let mut hands = [CardSet::EMPTY; MAX_PLAYERS];
+    hands[observer] = round.hand(observer);
+    for (owner, c) in slots {
+        if let Some(s) = owner {
+            hands[s].insert(c);
+        }
+    }
+    hands
 }
