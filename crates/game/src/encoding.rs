@@ -37,10 +37,10 @@ pub mod offset {
 }
 
 /// Bound on a game's round index: the longest schedule (P = 3, S = 17) has 35 rounds.
-const MAX_ROUND_INDEX: f32 = 34.0;
+pub const MAX_ROUND_INDEX: f32 = 34.0;
 /// Score differences are divided by this and saturate beyond it: a 200-point lead is about
 /// ten rounds' worth, by which point the game is decided.
-const SCORE_DIFF_BOUND: f32 = 200.0;
+pub const SCORE_DIFF_BOUND: f32 = 200.0;
 
 /// Encodes what the observer knows as 256 floats in [-1, 1].
 pub fn encode(obs: &Observation) -> [f32; ENCODING_LEN] {

@@ -44,6 +44,8 @@ pub enum IllegalAction {
         card: Card,
         why: &'static str,
     },
+    #[error("action {index} is outside the 52-wide action space")]
+    NotAnAction { index: usize },
     #[error("revoke [follow-suit]: seat {seat} holds {} and must follow suit", suit.name())]
     FollowSuit { seat: usize, card: Card, suit: Suit },
 }
@@ -412,7 +414,8 @@ impl Round {
     pub fn action_from_index(&self, index: usize) -> Option<Action> {
         match self.public.phase {
             Phase::Bidding => u8::try_from(index).ok().map(Action::Bid),
-            _ => Card::new(u8::try_from(index).ok()?).map(Action::Play),
+            Phase::Playing => Card::new(u8::try_from(index).ok()?).map(Action::Play),
+            Phase::Over => None,
         }
     }
 
@@ -424,10 +427,7 @@ impl Round {
             Phase::Bidding => self.public.apply_bid(index as u64),
             Phase::Playing => match Card::new(index.min(255) as u8) {
                 Some(card) => self.play(card),
-                None => Err(IllegalAction::BidDuringPlay {
-                    seat: self.to_act(),
-                    bid: index as u64,
-                }),
+                None => Err(IllegalAction::NotAnAction { index }),
             },
         }
     }

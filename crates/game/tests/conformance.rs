@@ -3,8 +3,8 @@
 
 mod replay_common;
 
-use replay_common::{GAMES, ROUNDS, check, key_order, lines, path_of};
 use game::replay::replay_line;
+use replay_common::{GAMES, ROUNDS, check, key_order, lines, path_of};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -3,9 +3,9 @@
 
 mod replay_common;
 
-use replay_common::{GAMES, ROUNDS, lines};
 use game::replay::replay_line;
 use proptest::prelude::*;
+use replay_common::{GAMES, ROUNDS, lines};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};

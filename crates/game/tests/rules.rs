@@ -615,14 +615,14 @@ fn bid_during_play_is_refused() {
         r.apply_bid(0),
         Err(IllegalAction::BidDuringPlay { .. })
     ));
-    // An index past the 52 cards is no card: read as a bid, refused.
+    // An index past the 52 cards is no action at all during play.
     assert!(matches!(
         r.apply_index(52),
-        Err(IllegalAction::BidDuringPlay { .. })
+        Err(IllegalAction::NotAnAction { index: 52 })
     ));
     assert!(matches!(
         r.apply_index(usize::MAX),
-        Err(IllegalAction::BidDuringPlay { .. })
+        Err(IllegalAction::NotAnAction { .. })
     ));
     assert_eq!(r, before);
 }

@@ -14,14 +14,17 @@ fn positions(n: usize) -> Vec<Observation> {
     let mut rng = rng_from_seed(7);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let cfg = RoundConfig::new(4, 5, TRUMP_ROTATION[out.len() % 5], out.len() as u64 % 4).unwrap();
+        let cfg =
+            RoundConfig::new(4, 5, TRUMP_ROTATION[out.len() % 5], out.len() as u64 % 4).unwrap();
         let mut round = Round::deal(cfg, &mut rng);
         while !round.is_over() {
             let legal = round.legal_actions();
             if legal.len() > 1 {
                 out.push(round.observation(round.to_act()));
             }
-            round.apply_index(legal.nth(rng.random_range(0..legal.len())).unwrap()).unwrap();
+            round
+                .apply_index(legal.nth(rng.random_range(0..legal.len())).unwrap())
+                .unwrap();
         }
     }
     out.truncate(n);
@@ -39,7 +42,9 @@ fn search_speed(c: &mut Criterion) {
         group.bench_function(format!("medium_4p5c_zero_eval_batch{batch}"), |b| {
             b.iter(|| {
                 i = (i + 1) % obs.len();
-                black_box(search_blocking(&obs[i], &params, &mut UniformEvaluator, i as u64).unwrap())
+                black_box(
+                    search_blocking(&obs[i], &params, &mut UniformEvaluator, i as u64).unwrap(),
+                )
             })
         });
     }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{rng, HashEvaluator};
+use common::{HashEvaluator, rng};
 use game::{Round, RoundConfig, Suit};
 use mcts::reuse::actions_between;
 use mcts::worlds::is_consistent;
@@ -83,7 +83,10 @@ fn reuse_without_continuation_is_a_fresh_search() {
     let _ = first.step(&[]);
     let obs_b = b.observation(seat);
     assert_eq!(actions_between(first.observation(), &obs_b), None);
-    let reused = run_to_end(reuse(first, &obs_b, &params, 9).unwrap(), &mut HashEvaluator);
+    let reused = run_to_end(
+        reuse(first, &obs_b, &params, 9).unwrap(),
+        &mut HashEvaluator,
+    );
     let fresh = run_to_end(Search::new(&obs_b, &params, 9).unwrap(), &mut HashEvaluator);
     assert_eq!(reused, fresh);
 }

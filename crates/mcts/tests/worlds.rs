@@ -59,7 +59,9 @@ fn forced_deal_is_found() {
         round.apply_bid(b).unwrap();
     }
     for c in ["AH", "2S", "5H", "8H", "KH", "3S", "6D"] {
-        round.apply_index(c.parse::<Card>().unwrap().index()).unwrap();
+        round
+            .apply_index(c.parse::<Card>().unwrap().index())
+            .unwrap();
     }
     let obs = round.observation(3);
     assert_eq!(obs.public.voids(1), 0b0010);
@@ -86,8 +88,8 @@ fn unconstrained_deals_are_uniform() {
     let mut r = rng(2);
     for _ in 0..n {
         let w = sample_world(&obs, &mut r);
-        for seat in 0..4 {
-            for c in w.hand(seat) {
+        for (seat, hand) in w.hands().iter().enumerate().take(4) {
+            for c in *hand {
                 counts[c.index()][seat] += 1;
             }
         }
