@@ -17,7 +17,14 @@ pub trait BatchModel: Send + 'static {
     /// `inputs` holds n x 256 encodings and `masks` n x 52 legal masks (1 legal, 0 not), row
     /// by row. Fills `policy` with n x 52 log-probabilities (illegal actions very negative)
     /// and `values` with n x 8 values (seats relative to the mover).
-    fn forward(&mut self, inputs: &[f32], masks: &[f32], n: usize, policy: &mut Vec<f32>, values: &mut Vec<f32>);
+    fn forward(
+        &mut self,
+        inputs: &[f32],
+        masks: &[f32],
+        n: usize,
+        policy: &mut Vec<f32>,
+        values: &mut Vec<f32>,
+    );
 }
 
 /// How the server batches.
@@ -95,17 +102,32 @@ pub enum ClientError {
     Shape { inputs: usize, masks: usize },
 }
 
-/// Sends batches to the server. Each client has its own reply channel; a clone gets a new one,
-/// so clones can be used from different threads.
+/// Sends batches to the server. Cheap to clone (one per thread is fine).
+#[derive(Clone)]
 pub struct Client {
     tx: flume::Sender<Request>,
-    reply_tx: flume::Sender<Vec<Answer>>,
-    reply_rx: flume::Receiver<Vec<Answer>>,
+}
+
+/// A request on its way: [`Pending::wait`] for the answers, or drop it to walk away (the
+/// server never blocks on a client that left).
+pub struct Pending {
+    rx: flume::Receiver<Vec<Answer>>,
+}
+
+impl Pending {
+    pub fn wait(self) -> Result<Vec<Answer>, ServerGone> {
+        self.rx.recv().map_err(|_| ServerGone)
+    }
 }
 
 impl Client {
     /// Evaluates rows (n x 256 inputs, n x 52 masks) and waits for the answers, in order.
     pub fn evaluate(&self, inputs: Vec<f32>, masks: Vec<f32>) -> Result<Vec<Answer>, ClientError> {
+        Ok(self.submit(inputs, masks)?.wait()?)
+    }
+
+    /// Sends rows without waiting for the answers.
+    pub fn submit(&self, inputs: Vec<f32>, masks: Vec<f32>) -> Result<Pending, ClientError> {
         let n = inputs.len() / ENCODING_LEN;
         if inputs.len() != n * ENCODING_LEN || masks.len() != n * NUM_ACTIONS {
             return Err(ClientError::Shape {
@@ -113,29 +135,20 @@ impl Client {
                 masks: masks.len(),
             });
         }
+        let (reply, rx) = flume::bounded(1);
         if n == 0 {
-            return Ok(Vec::new());
+            // Nothing to run: answer at once.
+            let _ = reply.send(Vec::new());
+        } else {
+            self.tx
+                .send(Request {
+                    inputs,
+                    masks,
+                    reply,
+                })
+                .map_err(|_| ServerGone)?;
         }
-        self.tx
-            .send(Request {
-                inputs,
-                masks,
-                reply: self.reply_tx.clone(),
-            })
-            .map_err(|_| ServerGone)?;
-        Ok(self.reply_rx.recv().map_err(|_| ServerGone)?)
-    }
-
-    fn new(tx: flume::Sender<Request>) -> Client {
-        let (reply_tx, reply_rx) = flume::unbounded();
-        Client { tx, reply_tx, reply_rx }
-    }
-
-}
-
-impl Clone for Client {
-    fn clone(&self) -> Client {
-        Client::new(self.tx.clone())
+        Ok(Pending { rx })
     }
 }
 
@@ -149,7 +162,9 @@ pub struct ServerHandle<M> {
 impl<M: BatchModel> ServerHandle<M> {
     /// Replaces the model between two batches.
     pub fn swap(&self, model: M) -> Result<(), ServerGone> {
-        self.control.send(Control::Swap(model)).map_err(|_| ServerGone)
+        self.control
+            .send(Control::Swap(model))
+            .map_err(|_| ServerGone)
     }
 
     pub fn stats(&self) -> ServerStats {
@@ -180,7 +195,7 @@ pub fn spawn<M: BatchModel>(model: M, config: ServerConfig) -> (ServerHandle<M>,
         stats,
         thread: Some(thread),
     };
-    (handle, Client::new(tx))
+    (handle, Client { tx })
 }
 
 struct Server<M> {
@@ -241,8 +256,8 @@ impl<M: BatchModel> Server<M> {
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = self.local;
     }
 
-    /// Runs the gathered requests (in chunks of at most `max_batch` rows, whole requests
-    /// kept together unless one alone is larger) and answers each.
+    /// Runs the gathered requests in forward passes of at most `max_batch` rows (a request
+    /// is never split: one larger than `max_batch` runs alone) and answers each.
     fn run_batch(&mut self) {
         let requests = std::mem::take(&mut self.batch);
         let mut start = 0;
@@ -250,7 +265,8 @@ impl<M: BatchModel> Server<M> {
             let mut end = start;
             let mut rows = 0;
             while end < requests.len()
-                && (end == start || rows + requests[end].inputs.len() / ENCODING_LEN <= self.config.max_batch)
+                && (end == start
+                    || rows + requests[end].inputs.len() / ENCODING_LEN <= self.config.max_batch)
             {
                 rows += requests[end].inputs.len() / ENCODING_LEN;
                 end += 1;
@@ -270,8 +286,13 @@ impl<M: BatchModel> Server<M> {
             self.masks.extend_from_slice(&r.masks);
         }
         let t = Instant::now();
-        self.model
-            .forward(&self.inputs, &self.masks, rows, &mut self.policy, &mut self.values);
+        self.model.forward(
+            &self.inputs,
+            &self.masks,
+            rows,
+            &mut self.policy,
+            &mut self.values,
+        );
         self.local.forward_time += t.elapsed();
         self.local.batches += 1;
         self.local.rows += rows as u64;
