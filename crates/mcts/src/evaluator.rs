@@ -4,7 +4,7 @@
 //! sampled world, for evaluators that simulate); an answer is 52 policy logits and a value per
 //! seat, relative to the mover.
 
-use crate::value::{terminal_values, to_relative};
+use crate::value::{terminal_values_in, to_relative};
 use game::{ActionSet, ENCODING_LEN, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Round};
 use rand::{RngExt, SeedableRng};
 
@@ -106,8 +106,9 @@ impl RolloutEvaluator {
         }
     }
 
-    /// Values of one random playout from `world`, indexed by absolute seat.
-    pub fn rollout(&mut self, world: &Round) -> [f32; MAX_PLAYERS] {
+    /// Values of one random playout from `world` (inside a game if `game` is given),
+    /// indexed by absolute seat.
+    pub fn rollout(&mut self, world: &Round, game: Option<&GameContext>) -> [f32; MAX_PLAYERS] {
         let mut r = *world;
         while !r.is_over() {
             let legal = r.legal_actions();
@@ -116,7 +117,7 @@ impl RolloutEvaluator {
                 .expect("a round in progress has a legal action");
             r.apply_index(k).expect("a legal action applies");
         }
-        terminal_values(r.public()).expect("the playout ended the round")
+        terminal_values_in(r.public(), game).expect("the playout ended the round")
     }
 }
 
@@ -124,7 +125,7 @@ impl Evaluator for RolloutEvaluator {
     fn evaluate(&mut self, requests: &[EvalRequest], out: &mut Vec<Evaluation>) {
         out.clear();
         for req in requests {
-            let abs = self.rollout(&req.world);
+            let abs = self.rollout(&req.world, req.game.as_ref());
             let p = req.world.public().players();
             out.push(Evaluation {
                 logits: [0.0; NUM_ACTIONS],

@@ -13,7 +13,7 @@ use crate::evaluator::{EvalRequest, Evaluation};
 use crate::params::{ParamsError, SearchParams};
 use crate::result::SearchResult;
 use crate::tree::{NodeKind, Tree};
-use crate::value::terminal_values;
+use crate::value::terminal_values_in;
 use crate::worlds::sample_world;
 use game::{GameRng, NUM_ACTIONS, Observation, Round, encode};
 use rand::SeedableRng;
@@ -264,7 +264,8 @@ impl Search {
                 }
                 NodeKind::Terminal | NodeKind::Leaf if state.is_over() => {
                     tree.nodes[node as usize].kind = NodeKind::Terminal;
-                    let values = terminal_values(state.public()).expect("the round is over");
+                    let values = terminal_values_in(state.public(), self.obs.game.as_ref())
+                        .expect("the round is over");
                     tree.backup(node, &values, false);
                     tree.simulations += 1;
                     self.depth_sum += depth as u64;

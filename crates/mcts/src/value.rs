@@ -2,8 +2,18 @@
 //!
 //! A round score s (0, or 10 + bid) in a round of C cards has value `2 s / (10 + C) - 1`:
 //! 0 points is -1, the best score the round allows (10 + C) is +1. Values are per seat.
+//!
+//! In a full game what counts in the end is the standing, not one round's points, but a
+//! round's points are what a seat controls now. The value of a round inside a game blends
+//! both: `(1 - w) * round value + w * standing value`, with `w = GAME_STANDING_WEIGHT`. The
+//! standing value of a seat is its share of the other seats it is ahead of (a tie counts
+//! half), mapped to [-1, 1]. The search, at the end of a round, uses the standing after that
+//! round; the training target uses the final standing of the game. Both use the same formula.
 
-use game::{MAX_PLAYERS, PublicRound};
+use game::{GameContext, MAX_PLAYERS, PublicRound};
+
+/// Weight of the standing in the value of a round played inside a full game.
+pub const GAME_STANDING_WEIGHT: f32 = 0.5;
 
 /// The value of one round score in a round of `cards` cards.
 #[inline]
@@ -22,6 +32,43 @@ pub fn terminal_values(round: &PublicRound) -> Option<[f32; MAX_PLAYERS]> {
             0.0
         }
     }))
+}
+
+/// Standing values of seats with these totals: +1 ahead of everyone, -1 behind everyone.
+pub fn standing_values(totals: &[u16; MAX_PLAYERS], players: usize) -> [f32; MAX_PLAYERS] {
+    std::array::from_fn(|s| {
+        if s >= players || players < 2 {
+            return 0.0;
+        }
+        let mut ahead = 0.0;
+        for o in (0..players).filter(|&o| o != s) {
+            ahead += match totals[s].cmp(&totals[o]) {
+                std::cmp::Ordering::Greater => 1.0,
+                std::cmp::Ordering::Equal => 0.5,
+                std::cmp::Ordering::Less => 0.0,
+            };
+        }
+        2.0 * ahead / (players - 1) as f32 - 1.0
+    })
+}
+
+/// Blends round values with standing values (see the module notes).
+pub fn blend(round: &[f32; MAX_PLAYERS], standing: &[f32; MAX_PLAYERS]) -> [f32; MAX_PLAYERS] {
+    let w = GAME_STANDING_WEIGHT;
+    std::array::from_fn(|s| (1.0 - w) * round[s] + w * standing[s])
+}
+
+/// Per-seat values of a finished round, inside a game if `game` is given (blended with the
+/// standing after this round), else the round values alone.
+pub fn terminal_values_in(
+    round: &PublicRound,
+    game: Option<&GameContext>,
+) -> Option<[f32; MAX_PLAYERS]> {
+    let values = terminal_values(round)?;
+    let Some(ctx) = game else { return Some(values) };
+    let scores = round.scores()?;
+    let totals: [u16; MAX_PLAYERS] = std::array::from_fn(|s| ctx.totals[s] + scores[s] as u16);
+    Some(blend(&values, &standing_values(&totals, round.players())))
 }
 
 /// Turns values indexed by seat relative to `mover` (index k = k seats left of the mover, as
@@ -62,6 +109,18 @@ mod tests {
         assert_eq!(score_value(0, 5), -1.0);
         assert_eq!(score_value(15, 5), 1.0);
         assert!((score_value(10, 5) - (2.0 * 10.0 / 15.0 - 1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn standing_ranks_seats() {
+        let mut totals = [0u16; MAX_PLAYERS];
+        totals[..4].copy_from_slice(&[30, 10, 30, 0]);
+        let v = standing_values(&totals, 4);
+        assert_eq!(v[0], 2.0 * 2.5 / 3.0 - 1.0);
+        assert_eq!(v[0], v[2]);
+        assert_eq!(v[3], -1.0);
+        assert!(v[1] > v[3] && v[1] < v[0]);
+        assert_eq!(v[4], 0.0);
     }
 
     #[test]
