@@ -1,0 +1,481 @@
+//! Self-play: each thread keeps many rounds (or games) in flight, each driving a resumable
+//! search, and sends all their evaluation requests to the evaluator in one call.
+//!
+//! Repeatability: round k of an iteration is always played by thread k % T with a generator
+//! seeded from (seed, iteration, k), and results are ordered by k, so a run is the same for
+//! a given seed and thread count (as long as the evaluator's answer for a position does not
+//! depend on which batch it arrives in).
+
+use crate::example::Example;
+use game::{
+    Game, GameConfig, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round, RoundConfig,
+    TRUMP_ROTATION, encode,
+};
+use mcts::value::{blend, score_value, standing_values, to_relative};
+use mcts::{Evaluation, Evaluator, Search, SearchParams, Step, TemperatureSchedule};
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What self-play plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Independent rounds with set-ups drawn from [`DealConfig`].
+    Rounds,
+    /// Full games (schedule, rotations, totals), game context in the encoding.
+    Games,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "rounds" => Ok(Mode::Rounds),
+            "games" => Ok(Mode::Games),
+            _ => Err(format!("unknown mode {s:?}: use rounds or games")),
+        }
+    }
+}
+
+/// Distributions of the set-ups self-play draws from (all uniform).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealConfig {
+    /// Player counts to draw from.
+    pub players: Vec<usize>,
+    /// Rounds mode: cards per hand, drawn from min..=max (capped at 52 / players).
+    pub cards_min: usize,
+    pub cards_max: usize,
+    /// Games mode: starting hand size, drawn from min..=max (capped at 52 / players).
+    pub start_cards_min: usize,
+    pub start_cards_max: usize,
+}
+
+impl Default for DealConfig {
+    fn default() -> Self {
+        DealConfig {
+            players: vec![3, 4, 5, 6],
+            cards_min: 1,
+            cards_max: 8,
+            start_cards_min: 2,
+            start_cards_max: 5,
+        }
+    }
+}
+
+impl DealConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.players.is_empty() {
+            return Err("deal.players is empty: list at least one player count (3..=8)".into());
+        }
+        if let Some(p) = self.players.iter().find(|p| !(3..=8).contains(*p)) {
+            return Err(format!("deal.players holds {p}: player counts must be 3..=8"));
+        }
+        for (name, lo, hi) in [
+            ("cards", self.cards_min, self.cards_max),
+            ("start_cards", self.start_cards_min, self.start_cards_max),
+        ] {
+            if lo == 0 || lo > hi {
+                return Err(format!(
+                    "deal.{name}_min..{name}_max is {lo}..{hi}: need 1 <= min <= max"
+                ));
+            }
+            let smallest_deck_share = 52 / self.players.iter().max().copied().unwrap_or(3);
+            if lo > smallest_deck_share {
+                return Err(format!(
+                    "deal.{name}_min is {lo}: with {} players at most {smallest_deck_share} cards fit",
+                    self.players.iter().max().copied().unwrap_or(3)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn draw_players(&self, rng: &mut GameRng) -> usize {
+        self.players[rng.random_range(0..self.players.len())]
+    }
+
+    fn draw_between(lo: usize, hi: usize, players: usize, rng: &mut GameRng) -> usize {
+        let hi = hi.min(52 / players).max(lo.min(52 / players));
+        let lo = lo.min(hi);
+        rng.random_range(lo..=hi)
+    }
+
+    /// A random round set-up: players, cards, trump (or none) and dealer.
+    pub fn draw_round(&self, rng: &mut GameRng) -> RoundConfig {
+        let p = self.draw_players(rng);
+        let c = Self::draw_between(self.cards_min, self.cards_max, p, rng);
+        let trump = TRUMP_ROTATION[rng.random_range(0..5)];
+        let dealer = rng.random_range(0..p);
+        RoundConfig::new(p as u64, c as u64, trump, dealer as u64).expect("drawn within the rules")
+    }
+
+    pub fn draw_game(&self, rng: &mut GameRng) -> GameConfig {
+        let p = self.draw_players(rng);
+        let s = Self::draw_between(self.start_cards_min, self.start_cards_max, p, rng);
+        GameConfig::new(p as u64, s as u64).expect("drawn within the rules")
+    }
+}
+
+/// Everything self-play needs besides the evaluator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelfPlayConfig {
+    pub mode: Mode,
+    pub deal: DealConfig,
+    pub search: SearchParams,
+    pub temperature: TemperatureSchedule,
+    /// Rounds (or games) each thread keeps in flight.
+    pub in_flight: usize,
+    pub seed: u64,
+}
+
+/// Counters of one self-play run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelfPlayStats {
+    pub rounds: u64,
+    pub games: u64,
+    pub examples: u64,
+    /// Decisions searched, and those played without search (one legal action).
+    pub searched: u64,
+    pub forced: u64,
+    pub simulations: u64,
+    pub evaluations: u64,
+    /// Evaluator calls (each holds many requests).
+    pub batches: u64,
+    pub depth_sum: u64,
+}
+
+impl SelfPlayStats {
+    pub fn add(&mut self, o: &SelfPlayStats) {
+        self.rounds += o.rounds;
+        self.games += o.games;
+        self.examples += o.examples;
+        self.searched += o.searched;
+        self.forced += o.forced;
+        self.simulations += o.simulations;
+        self.evaluations += o.evaluations;
+        self.batches += o.batches;
+        self.depth_sum += o.depth_sum;
+    }
+
+    pub fn mean_batch(&self) -> f64 {
+        self.evaluations as f64 / self.batches.max(1) as f64
+    }
+
+    pub fn mean_depth(&self) -> f64 {
+        self.depth_sum as f64 / self.simulations.max(1) as f64
+    }
+}
+
+/// The output of one unit of work (a round, or a game): its examples, in play order.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub index: u64,
+    pub examples: Vec<Example>,
+    pub rounds: u64,
+}
+
+/// A decision waiting for its value target (known when the round or the game ends).
+struct Decision {
+    encoding: [f32; game::ENCODING_LEN],
+    legal: u64,
+    policy: [f32; NUM_ACTIONS],
+    mover: usize,
+    /// Round of the game the decision was made in.
+    round: usize,
+}
+
+enum Table {
+    Round(Round),
+    Game(Box<Game>),
+}
+
+/// One round or game in flight on a thread.
+struct Slot {
+    index: u64,
+    rng: GameRng,
+    table: Table,
+    search: Option<Search>,
+    answers: Vec<Evaluation>,
+    decisions: Vec<Decision>,
+    /// Per round of a game: the round's values by absolute seat.
+    round_values: Vec<[f32; MAX_PLAYERS]>,
+    /// Decisions made so far by each seat in the current round (for the temperature).
+    made: [usize; MAX_PLAYERS],
+    stats: SelfPlayStats,
+}
+
+fn unit_seed(seed: u64, iteration: u64, index: u64) -> u64 {
+    let mut x = seed ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    x ^= x >> 31;
+    x.wrapping_mul(0xBF58_476D_1CE4_E5B9)
+}
+
+impl Slot {
+    fn new(cfg: &SelfPlayConfig, iteration: u64, index: u64) -> Slot {
+        let mut rng = GameRng::seed_from_u64(unit_seed(cfg.seed, iteration, index));
+        let table = match cfg.mode {
+            Mode::Rounds => Table::Round(Round::deal(cfg.deal.draw_round(&mut rng), &mut rng)),
+            Mode::Games => Table::Game(Box::new(Game::new(cfg.deal.draw_game(&mut rng), &mut rng))),
+        };
+        Slot {
+            index,
+            rng,
+            table,
+            search: None,
+            answers: Vec::new(),
+            decisions: Vec::new(),
+            round_values: Vec::new(),
+            made: [0; MAX_PLAYERS],
+            stats: SelfPlayStats::default(),
+        }
+    }
+
+    fn round(&self) -> &Round {
+        match &self.table {
+            Table::Round(r) => r,
+            Table::Game(g) => g.round(),
+        }
+    }
+
+    fn context(&self) -> Option<GameContext> {
+        match &self.table {
+            Table::Round(_) => None,
+            Table::Game(g) => Some(g.context()),
+        }
+    }
+
+    fn round_index(&self) -> usize {
+        match &self.table {
+            Table::Round(_) => 0,
+            Table::Game(g) => g.round_index(),
+        }
+    }
+
+    fn apply(&mut self, action: usize) {
+        let done = match &mut self.table {
+            Table::Round(r) => {
+                r.apply_index(action).expect("search picks legal actions");
+                r.is_over()
+            }
+            Table::Game(g) => {
+                g.apply_index(action).expect("search picks legal actions");
+                g.round().is_over()
+            }
+        };
+        if done {
+            self.end_round();
+        }
+    }
+
+    fn end_round(&mut self) {
+        let pb = *self.round().public();
+        let scores = pb.scores().expect("the round is over");
+        self.round_values.push(std::array::from_fn(|s| {
+            if s < pb.players() {
+                score_value(scores[s], pb.cards())
+            } else {
+                0.0
+            }
+        }));
+        self.stats.rounds += 1;
+        self.made = [0; MAX_PLAYERS];
+        if let Table::Game(g) = &mut self.table
+            && !g.is_over()
+        {
+            g.deal_next(&mut self.rng).expect("the round is over and the game is not");
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        match &self.table {
+            Table::Round(r) => r.is_over(),
+            Table::Game(g) => g.is_over(),
+        }
+    }
+
+    /// Value targets: round values in rounds mode; in games mode, each round's values blended
+    /// with the final standing (mcts::value explains why).
+    fn finish(mut self) -> (Finished, SelfPlayStats) {
+        let players = self.round().public().players();
+        let standing = match &self.table {
+            Table::Round(_) => None,
+            Table::Game(g) => {
+                let mut totals = [0u16; MAX_PLAYERS];
+                totals[..players].copy_from_slice(g.totals());
+                Some(standing_values(&totals, players))
+            }
+        };
+        if standing.is_some() {
+            self.stats.games += 1;
+        }
+        let examples: Vec<Example> = self
+            .decisions
+            .iter()
+            .map(|d| {
+                let round = &self.round_values[d.round];
+                let abs = standing.as_ref().map_or(*round, |st| blend(round, st));
+                Example::new(&d.encoding, d.legal, d.policy, to_relative(&abs, d.mover, players))
+            })
+            .collect();
+        self.stats.examples += examples.len() as u64;
+        let rounds = self.stats.rounds;
+        (
+            Finished {
+                index: self.index,
+                examples,
+                rounds,
+            },
+            self.stats,
+        )
+    }
+
+    /// Plays until the slot needs evaluations (appended to `batch`; returns how many) or its
+    /// round/game is over (returns 0).
+    fn advance(&mut self, cfg: &SelfPlayConfig, batch: &mut Vec<mcts::EvalRequest>) -> usize {
+        loop {
+            if let Some(search) = &mut self.search {
+                match search.step(&self.answers) {
+                    Step::NeedEval(reqs) => {
+                        batch.extend_from_slice(reqs);
+                        return reqs.len();
+                    }
+                    Step::Done(res) => {
+                        let obs = *search.observation();
+                        self.search = None;
+                        self.answers.clear();
+                        let mover = obs.seat();
+                        let t = cfg.temperature.at(self.made[mover]);
+                        let action = res.sample_action(t, &mut self.rng);
+                        self.made[mover] += 1;
+                        self.stats.searched += 1;
+                        self.stats.simulations += res.simulations as u64;
+                        self.stats.evaluations += res.evaluations as u64;
+                        self.stats.depth_sum += res.depth_sum;
+                        self.decisions.push(Decision {
+                            encoding: encode(&obs),
+                            legal: obs.legal_actions().bits(),
+                            policy: res.policy(),
+                            mover,
+                            round: self.round_index(),
+                        });
+                        self.apply(action);
+                    }
+                }
+                continue;
+            }
+            if self.is_finished() {
+                return 0;
+            }
+            let round = *self.round();
+            let mover = round.to_act();
+            let legal = round.legal_actions();
+            if legal.len() == 1 {
+                // One legal action: played without search, and no example.
+                self.stats.forced += 1;
+                self.apply(legal.nth(0).expect("one legal action"));
+                continue;
+            }
+            let obs = Observation::of_round(&round, mover, self.context());
+            let seed = self.rng.random::<u64>();
+            self.search = Some(Search::new(&obs, &cfg.search, seed).expect("the mover is to act"));
+        }
+    }
+}
+
+/// Plays units `first..first + count` of `iteration` on `threads` threads. `make_evaluator`
+/// builds one evaluator per thread. Returns the finished units ordered by index and the
+/// summed counters. `progress` is bumped by one per finished unit.
+pub fn run<E, F>(
+    cfg: &SelfPlayConfig,
+    iteration: u64,
+    count: u64,
+    threads: usize,
+    make_evaluator: F,
+    progress: &AtomicU64,
+) -> (Vec<Finished>, SelfPlayStats)
+where
+    E: Evaluator,
+    F: Fn(usize) -> E + Sync,
+{
+    let threads = threads.max(1);
+    let outputs: Vec<(Vec<Finished>, SelfPlayStats)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let make = &make_evaluator;
+                scope.spawn(move || {
+                    let mine: Vec<u64> = (0..count).filter(|k| k % threads as u64 == t as u64).collect();
+                    worker(cfg, iteration, &mine, make(t), progress)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a self-play thread panicked"))
+            .collect()
+    });
+    let mut finished = Vec::with_capacity(count as usize);
+    let mut stats = SelfPlayStats::default();
+    for (f, s) in outputs {
+        finished.extend(f);
+        stats.add(&s);
+    }
+    finished.sort_by_key(|f| f.index);
+    (finished, stats)
+}
+
+/// One thread: keeps up to `in_flight` units going and batches their requests.
+fn worker<E: Evaluator>(
+    cfg: &SelfPlayConfig,
+    iteration: u64,
+    units: &[u64],
+    mut evaluator: E,
+    progress: &AtomicU64,
+) -> (Vec<Finished>, SelfPlayStats) {
+    let mut todo = units.iter().copied();
+    let mut slots: Vec<Slot> = todo
+        .by_ref()
+        .take(cfg.in_flight.max(1))
+        .map(|k| Slot::new(cfg, iteration, k))
+        .collect();
+    let mut finished = Vec::new();
+    let mut stats = SelfPlayStats::default();
+    let mut batch = Vec::new();
+    let mut counts = Vec::new();
+    let mut answers = Vec::new();
+    while !slots.is_empty() {
+        batch.clear();
+        counts.clear();
+        let mut i = 0;
+        while i < slots.len() {
+            let n = slots[i].advance(cfg, &mut batch);
+            if n == 0 {
+                // Finished: replace it with the next unit, which starts right away.
+                let done = match todo.next() {
+                    Some(k) => std::mem::replace(&mut slots[i], Slot::new(cfg, iteration, k)),
+                    None => slots.swap_remove(i),
+                };
+                let (f, s) = done.finish();
+                finished.push(f);
+                stats.add(&s);
+                progress.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            counts.push((i, n));
+            i += 1;
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        evaluator.evaluate(&batch, &mut answers);
+        stats.batches += 1;
+        let mut at = 0;
+        for &(i, n) in &counts {
+            slots[i].answers.clear();
+            slots[i].answers.extend_from_slice(&answers[at..at + n]);
+            at += n;
+        }
+    }
+    (finished, stats)
+}
