@@ -6,6 +6,7 @@
 //! information state ([`Observation`] and its [`encode`]ing) and returns ([`Round::scores`]).
 
 pub mod action;
+pub mod bots;
 pub mod card;
 pub mod cardset;
 pub mod encoding;
@@ -16,6 +17,7 @@ pub mod round;
 pub mod setup;
 
 pub use action::{Action, ActionSet, NUM_ACTIONS};
+pub use bots::{Bot, HeuristicBot, RandomBot, play_round};
 pub use card::{Card, CardParseError, Suit};
 pub use cardset::CardSet;
 pub use encoding::{ENCODING_LEN, encode, encode_into, legal_mask};

@@ -66,7 +66,17 @@ pub struct PublicRound {
     /// Cards in play order; trick t is `plays[t*P .. (t+1)*P]`, led by `leaders[t]`.
     plays: [Card; 52],
     num_plays: u8,
+    /// Completed tricks and cards in the trick in progress (`num_plays = tricks_done * P +
+    /// in_trick`), kept so that playing a card needs no division by P.
+    tricks_done: u8,
+    in_trick: u8,
     leaders: [u8; MAX_CARDS],
+}
+
+/// The seat after `seat` (clockwise), without a division.
+#[inline]
+fn next_seat(seat: usize, players: usize) -> usize {
+    if seat + 1 == players { 0 } else { seat + 1 }
 }
 
 impl PublicRound {
@@ -82,6 +92,8 @@ impl PublicRound {
             played: CardSet::EMPTY,
             plays: [Card::default(); 52],
             num_plays: 0,
+            tricks_done: 0,
+            in_trick: 0,
             leaders: [first; MAX_CARDS],
         }
     }
@@ -157,7 +169,7 @@ impl PublicRound {
     /// Number of completed tricks.
     #[inline]
     pub fn tricks_done(&self) -> usize {
-        self.num_plays as usize / self.players()
+        self.tricks_done as usize
     }
 
     /// Trick `t` (completed or current): its leader and its cards in play order.
@@ -177,7 +189,12 @@ impl PublicRound {
         if self.phase == Phase::Over {
             return (self.to_act(), &[]);
         }
-        self.trick(self.tricks_done())
+        let end = self.num_plays as usize;
+        let start = end - self.in_trick as usize;
+        (
+            self.leaders[self.tricks_done as usize] as usize,
+            &self.plays[start..end],
+        )
     }
 
     /// The seat that played the `i`-th card of the play order.
@@ -190,17 +207,15 @@ impl PublicRound {
     /// Suit led in the current trick, if a card has been led.
     #[inline]
     pub fn led_suit(&self) -> Option<Suit> {
-        let p = self.players() as u8;
-        (self.phase == Phase::Playing && !self.num_plays.is_multiple_of(p))
-            .then(|| self.plays[(self.num_plays - self.num_plays % p) as usize].suit())
+        // `in_trick` is 0 outside play.
+        (self.in_trick != 0).then(|| self.plays[(self.num_plays - self.in_trick) as usize].suit())
     }
 
     /// Cards the seat still holds.
     pub fn hand_size(&self, seat: usize) -> usize {
         let p = self.players();
-        let n = self.num_plays as usize;
-        let in_trick = n % p;
-        let t = n / p;
+        let in_trick = self.in_trick as usize;
+        let t = self.tricks_done as usize;
         let leader = self.leaders[t.min(MAX_CARDS - 1)] as usize;
         let played_this_trick = (seat + p - leader) % p < in_trick;
         self.cards() - t - played_this_trick as usize
@@ -298,7 +313,7 @@ impl PublicRound {
             self.phase = Phase::Playing;
         }
         // The first bidder (left of the dealer) also leads the first trick.
-        self.to_act = ((seat + 1) % self.players()) as u8;
+        self.to_act = next_seat(seat, self.players()) as u8;
         Ok(())
     }
 }
@@ -317,10 +332,12 @@ pub fn winning_position(cards: &[Card], trump: Option<Suit>) -> Option<usize> {
             0
         }
     };
-    let mut best = 0;
+    // The best key is kept rather than recomputed at each comparison.
+    let (mut best, mut best_key) = (0, key(cards[0]));
     for (i, &c) in cards.iter().enumerate().skip(1) {
-        if key(c) > key(cards[best]) {
-            best = i;
+        let k = key(c);
+        if k > best_key {
+            (best, best_key) = (i, k);
         }
     }
     Some(best)
@@ -340,10 +357,13 @@ impl Round {
         let mut hands = [CardSet::EMPTY; MAX_PLAYERS];
         let n = config.players() * config.cards();
         // Partial Fisher-Yates: the first n places are a uniform sample, in random order.
+        // Card i goes to seat i mod P.
+        let mut seat = 0;
         for i in 0..n {
             let j = rng.random_range(i..52);
             deck.swap(i, j);
-            hands[i % config.players()].insert(Card::from_index_unchecked(deck[i]));
+            hands[seat].insert(Card::from_index_unchecked(deck[i]));
+            seat = next_seat(seat, config.players());
         }
         Round::from_parts(PublicRound::new(config), hands)
     }
@@ -479,19 +499,24 @@ impl Round {
         pb.played.insert(card);
         pb.plays[pb.num_plays as usize] = card;
         pb.num_plays += 1;
+        pb.in_trick += 1;
         let p = pb.players();
-        if !(pb.num_plays as usize).is_multiple_of(p) {
-            pb.to_act = ((seat + 1) % p) as u8;
+        if (pb.in_trick as usize) < p {
+            pb.to_act = next_seat(seat, p) as u8;
             return Ok(());
         }
         // Trick complete.
-        let t = pb.num_plays as usize / p - 1;
-        let start = t * p;
+        let t = pb.tricks_done as usize;
+        let start = pb.num_plays as usize - p;
         let pos = winning_position(&pb.plays[start..start + p], pb.config.trump())
             .expect("a complete trick has cards");
-        let winner = (pb.leaders[t] as usize + pos) % p;
+        // leader + pos < 2P: one subtraction instead of a division.
+        let winner = pb.leaders[t] as usize + pos;
+        let winner = if winner >= p { winner - p } else { winner };
         pb.tricks_won[winner] += 1;
         pb.to_act = winner as u8;
+        pb.tricks_done += 1;
+        pb.in_trick = 0;
         if t + 1 == pb.cards() {
             pb.phase = Phase::Over;
         } else {

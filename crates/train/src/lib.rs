@@ -1,0 +1,4 @@
+//! The training pipeline: self-play, replay buffer, learner, arena, ratings, checkpoints.
+
+pub mod example;
+pub mod selfplay;
