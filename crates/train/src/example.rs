@@ -23,7 +23,12 @@ pub struct Example {
 pub const EXAMPLE_BYTES: usize = ENCODING_LEN * 2 + 8 + NUM_ACTIONS * 4 + MAX_PLAYERS * 4;
 
 impl Example {
-    pub fn new(encoding: &[f32; ENCODING_LEN], legal: u64, policy: [f32; NUM_ACTIONS], value: [f32; MAX_PLAYERS]) -> Example {
+    pub fn new(
+        encoding: &[f32; ENCODING_LEN],
+        legal: u64,
+        policy: [f32; NUM_ACTIONS],
+        value: [f32; MAX_PLAYERS],
+    ) -> Example {
         Example {
             encoding: std::array::from_fn(|i| f16::from_f32(encoding[i])),
             legal,
@@ -90,7 +95,12 @@ mod tests {
         let mut policy = [0.0; NUM_ACTIONS];
         policy[5] = 0.75;
         policy[9] = 0.25;
-        let e = Example::new(&enc, (1 << 5) | (1 << 9), policy, [0.5, -1.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.0]);
+        let e = Example::new(
+            &enc,
+            (1 << 5) | (1 << 9),
+            policy,
+            [0.5, -1.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.0],
+        );
         let mut bytes = Vec::new();
         e.write_to(&mut bytes);
         assert_eq!(bytes.len(), EXAMPLE_BYTES);

@@ -8,8 +8,8 @@
 
 use crate::example::Example;
 use game::{
-    Game, GameConfig, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round, RoundConfig,
-    TRUMP_ROTATION, encode,
+    Game, GameConfig, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round,
+    RoundConfig, TRUMP_ROTATION, encode,
 };
 use mcts::value::{blend, score_value, standing_values, to_relative};
 use mcts::{Evaluation, Evaluator, Search, SearchParams, Step, TemperatureSchedule};
@@ -70,7 +70,9 @@ impl DealConfig {
             return Err("deal.players is empty: list at least one player count (3..=8)".into());
         }
         if let Some(p) = self.players.iter().find(|p| !(3..=8).contains(*p)) {
-            return Err(format!("deal.players holds {p}: player counts must be 3..=8"));
+            return Err(format!(
+                "deal.players holds {p}: player counts must be 3..=8"
+            ));
         }
         for (name, lo, hi) in [
             ("cards", self.cards_min, self.cards_max),
@@ -173,7 +175,22 @@ impl SelfPlayStats {
 pub struct Finished {
     pub index: u64,
     pub examples: Vec<Example>,
-    pub rounds: u64,
+    /// For each example: the mover's seat and the round (of `rounds`) it was made in.
+    pub origins: Vec<(usize, usize)>,
+    /// The rounds played (one in rounds mode).
+    pub rounds: Vec<RoundSummary>,
+    /// Final totals, in games mode.
+    pub totals: Option<Vec<u16>>,
+}
+
+/// How one round ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundSummary {
+    pub players: usize,
+    pub cards: usize,
+    pub bids: Vec<usize>,
+    pub tricks: Vec<usize>,
+    pub scores: Vec<u8>,
 }
 
 /// A decision waiting for its value target (known when the round or the game ends).
@@ -199,15 +216,18 @@ struct Slot {
     search: Option<Search>,
     answers: Vec<Evaluation>,
     decisions: Vec<Decision>,
-    /// Per round of a game: the round's values by absolute seat.
+    /// Per round of a game: the round's values by absolute seat, and how it ended.
     round_values: Vec<[f32; MAX_PLAYERS]>,
+    summaries: Vec<RoundSummary>,
     /// Decisions made so far by each seat in the current round (for the temperature).
     made: [usize; MAX_PLAYERS],
     stats: SelfPlayStats,
 }
 
 fn unit_seed(seed: u64, iteration: u64, index: u64) -> u64 {
-    let mut x = seed ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut x = seed
+        ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ index.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     x ^= x >> 31;
     x.wrapping_mul(0xBF58_476D_1CE4_E5B9)
 }
@@ -227,6 +247,7 @@ impl Slot {
             answers: Vec::new(),
             decisions: Vec::new(),
             round_values: Vec::new(),
+            summaries: Vec::new(),
             made: [0; MAX_PLAYERS],
             stats: SelfPlayStats::default(),
         }
@@ -279,12 +300,21 @@ impl Slot {
                 0.0
             }
         }));
+        let p = pb.players();
+        self.summaries.push(RoundSummary {
+            players: p,
+            cards: pb.cards(),
+            bids: (0..p).map(|s| pb.bid(s).unwrap_or(0)).collect(),
+            tricks: (0..p).map(|s| pb.tricks_won(s)).collect(),
+            scores: scores[..p].to_vec(),
+        });
         self.stats.rounds += 1;
         self.made = [0; MAX_PLAYERS];
         if let Table::Game(g) = &mut self.table
             && !g.is_over()
         {
-            g.deal_next(&mut self.rng).expect("the round is over and the game is not");
+            g.deal_next(&mut self.rng)
+                .expect("the round is over and the game is not");
         }
     }
 
@@ -299,14 +329,15 @@ impl Slot {
     /// with the final standing (mcts::value explains why).
     fn finish(mut self) -> (Finished, SelfPlayStats) {
         let players = self.round().public().players();
-        let standing = match &self.table {
+        let totals = match &self.table {
             Table::Round(_) => None,
-            Table::Game(g) => {
-                let mut totals = [0u16; MAX_PLAYERS];
-                totals[..players].copy_from_slice(g.totals());
-                Some(standing_values(&totals, players))
-            }
+            Table::Game(g) => Some(g.totals().to_vec()),
         };
+        let standing = totals.as_ref().map(|t| {
+            let mut totals = [0u16; MAX_PLAYERS];
+            totals[..players].copy_from_slice(t);
+            standing_values(&totals, players)
+        });
         if standing.is_some() {
             self.stats.games += 1;
         }
@@ -316,16 +347,23 @@ impl Slot {
             .map(|d| {
                 let round = &self.round_values[d.round];
                 let abs = standing.as_ref().map_or(*round, |st| blend(round, st));
-                Example::new(&d.encoding, d.legal, d.policy, to_relative(&abs, d.mover, players))
+                Example::new(
+                    &d.encoding,
+                    d.legal,
+                    d.policy,
+                    to_relative(&abs, d.mover, players),
+                )
             })
             .collect();
         self.stats.examples += examples.len() as u64;
-        let rounds = self.stats.rounds;
+        let origins = self.decisions.iter().map(|d| (d.mover, d.round)).collect();
         (
             Finished {
                 index: self.index,
                 examples,
-                rounds,
+                origins,
+                rounds: self.summaries,
+                totals,
             },
             self.stats,
         )
@@ -405,7 +443,9 @@ where
             .map(|t| {
                 let make = &make_evaluator;
                 scope.spawn(move || {
-                    let mine: Vec<u64> = (0..count).filter(|k| k % threads as u64 == t as u64).collect();
+                    let mine: Vec<u64> = (0..count)
+                        .filter(|k| k % threads as u64 == t as u64)
+                        .collect();
                     worker(cfg, iteration, &mine, make(t), progress)
                 })
             })

@@ -1,0 +1,177 @@
+//! Self-play: value targets equal the scores, examples hold only the mover's information,
+//! results are repeatable for a seed and a thread count.
+
+use game::{ENCODING_LEN, encoding::offset};
+use mcts::value::{score_value, standing_values};
+use mcts::{RolloutEvaluator, SearchParams, TemperatureSchedule, UniformEvaluator};
+use std::sync::atomic::AtomicU64;
+use train::selfplay::{DealConfig, Mode, SelfPlayConfig, run};
+
+fn config(mode: Mode) -> SelfPlayConfig {
+    SelfPlayConfig {
+        mode,
+        deal: DealConfig {
+            players: vec![3, 4, 5],
+            cards_min: 1,
+            cards_max: 4,
+            start_cards_min: 1,
+            start_cards_max: 3,
+        },
+        search: SearchParams::new(2, 12).with_batch(4).with_noise(0.5, 0.25),
+        temperature: TemperatureSchedule {
+            initial: 1.0,
+            moves: 2,
+            after: 0.0,
+        },
+        in_flight: 5,
+        seed: 42,
+    }
+}
+
+#[test]
+fn round_value_targets_equal_the_scores() {
+    let cfg = config(Mode::Rounds);
+    let progress = AtomicU64::new(0);
+    let (done, stats) = run(
+        &cfg,
+        0,
+        24,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &progress,
+    );
+    assert_eq!(done.len(), 24);
+    assert_eq!(progress.into_inner(), 24);
+    assert_eq!(stats.rounds, 24);
+    assert!(done.windows(2).all(|w| w[0].index < w[1].index));
+    let mut examples = 0;
+    for f in &done {
+        assert_eq!(f.rounds.len(), 1);
+        let r = &f.rounds[0];
+        for (e, &(mover, _)) in f.examples.iter().zip(&f.origins) {
+            examples += 1;
+            // Relative slot k is the seat k places left of the mover.
+            for k in 0..r.players {
+                let seat = (mover + k) % r.players;
+                assert_eq!(e.value[k], score_value(r.scores[seat], r.cards));
+            }
+            assert!(e.value[r.players..].iter().all(|&v| v == 0.0));
+            let total: f32 = e.policy.iter().sum();
+            assert!((total - 1.0).abs() < 1e-4);
+            for (a, &p) in e.policy.iter().enumerate() {
+                assert!(
+                    p == 0.0 || e.legal >> a & 1 == 1,
+                    "policy on an illegal action"
+                );
+            }
+            assert!(e.legal.count_ones() >= 2, "forced moves make no example");
+        }
+        // Scores follow the exact-bid rule.
+        for s in 0..r.players {
+            let made = r.bids[s] == r.tricks[s];
+            assert_eq!(r.scores[s], if made { 10 + r.bids[s] as u8 } else { 0 });
+        }
+    }
+    assert_eq!(examples as u64, stats.examples);
+    assert_eq!(stats.searched, stats.examples);
+}
+
+#[test]
+fn examples_hold_only_the_movers_cards() {
+    // The hand block of an example is the mover's own hand: it never overlaps the cards
+    // played, and it holds exactly as many cards as the mover still has.
+    let cfg = config(Mode::Rounds);
+    let (done, _) = run(&cfg, 3, 20, 1, |_| UniformEvaluator, &AtomicU64::new(0));
+    for f in &done {
+        let r = &f.rounds[0];
+        for e in &f.examples {
+            let mut x = [0.0f32; ENCODING_LEN];
+            e.encoding_f32(&mut x);
+            let hand: Vec<usize> = (0..52).filter(|&c| x[offset::HAND + c] == 1.0).collect();
+            let played = |c: usize| x[offset::PLAYED + c] == 1.0 || x[offset::TRICK + c] == 1.0;
+            assert!(hand.iter().all(|&c| !played(c)));
+            assert!(hand.len() <= r.cards);
+            let in_play = x[offset::PHASE] == 1.0;
+            if in_play {
+                // Every legal card is one the mover holds.
+                assert!((0..52).all(|a| e.legal >> a & 1 == 0 || hand.contains(&a)));
+            }
+        }
+    }
+}
+
+#[test]
+fn game_value_targets_blend_round_and_final_standing() {
+    let cfg = config(Mode::Games);
+    let (done, stats) = run(
+        &cfg,
+        0,
+        4,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+    );
+    assert_eq!(stats.games, 4);
+    for f in &done {
+        let totals = f.totals.as_ref().expect("games mode has totals");
+        let players = f.rounds[0].players;
+        let mut t = [0u16; 8];
+        t[..players].copy_from_slice(totals);
+        let standing = standing_values(&t, players);
+        let summed: Vec<u16> = (0..players)
+            .map(|s| f.rounds.iter().map(|r| r.scores[s] as u16).sum())
+            .collect();
+        assert_eq!(&summed, totals);
+        for (e, &(mover, round)) in f.examples.iter().zip(&f.origins) {
+            let r = &f.rounds[round];
+            for k in 0..players {
+                let seat = (mover + k) % players;
+                let want = 0.5 * score_value(r.scores[seat], r.cards) + 0.5 * standing[seat];
+                assert!((e.value[k] - want).abs() < 1e-6);
+            }
+        }
+        let mut x = [0.0f32; ENCODING_LEN];
+        f.examples[0].encoding_f32(&mut x);
+        assert_eq!(x[offset::IN_GAME], 1.0);
+    }
+}
+
+#[test]
+fn self_play_is_repeatable_for_a_seed_and_thread_count() {
+    let cfg = config(Mode::Rounds);
+    let a = run(
+        &cfg,
+        1,
+        16,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+    );
+    let b = run(
+        &cfg,
+        1,
+        16,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+    );
+    assert_eq!(a.1, b.1);
+    for (x, y) in a.0.iter().zip(&b.0) {
+        assert_eq!(x.examples, y.examples);
+    }
+    let mut other = cfg.clone();
+    other.seed = 43;
+    let c = run(
+        &other,
+        1,
+        16,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+    );
+    assert_ne!(
+        a.0.iter().map(|f| f.examples.len()).collect::<Vec<_>>(),
+        c.0.iter().map(|f| f.examples.len()).collect::<Vec<_>>(),
+        "another seed should play other rounds"
+    );
+}
