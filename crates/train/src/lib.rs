@@ -1,4 +1,5 @@
 //! The training pipeline: self-play, replay buffer, learner, arena, ratings, checkpoints.
 
+pub mod buffer;
 pub mod example;
 pub mod selfplay;
