@@ -1,8 +1,8 @@
 //! The search's evaluator on top of the inference server. It lives here, not in `mcts`, so
 //! the search never depends on Burn.
 
-use crate::server::{Client, ClientError};
-use game::{ENCODING_LEN, NUM_ACTIONS};
+use crate::server::{BatchModel, Client, ClientError};
+use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
 use mcts::{EvalRequest, Evaluation, Evaluator};
 
 /// Sends each batch of search requests to the server as one request and waits for it.
@@ -57,5 +57,56 @@ impl Evaluator for ServerEvaluator {
             out.resize(requests.len(), Evaluation::NEUTRAL);
             self.error.get_or_insert(e);
         }
+    }
+}
+
+/// Runs a model in the caller's thread, no server: for the arena and for tests.
+pub struct DirectEvaluator<M: BatchModel> {
+    model: M,
+    inputs: Vec<f32>,
+    masks: Vec<f32>,
+    policy: Vec<f32>,
+    values: Vec<f32>,
+}
+
+impl<M: BatchModel> DirectEvaluator<M> {
+    pub fn new(model: M) -> DirectEvaluator<M> {
+        DirectEvaluator {
+            model,
+            inputs: Vec::new(),
+            masks: Vec::new(),
+            policy: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+}
+
+impl<M: BatchModel> Evaluator for DirectEvaluator<M> {
+    fn evaluate(&mut self, requests: &[EvalRequest], out: &mut Vec<Evaluation>) {
+        out.clear();
+        if requests.is_empty() {
+            return;
+        }
+        self.inputs.clear();
+        self.masks.clear();
+        for r in requests {
+            self.inputs.extend_from_slice(&r.encoding);
+            self.masks.extend_from_slice(&game::encoding::mask_of(r.legal));
+        }
+        let n = requests.len();
+        self.model
+            .forward(&self.inputs, &self.masks, n, &mut self.policy, &mut self.values);
+        out.extend((0..n).map(|i| Evaluation {
+            logits: self.policy[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS]
+                .try_into()
+                .expect("52 policy entries per row"),
+            values: self.values[i * MAX_PLAYERS..(i + 1) * MAX_PLAYERS]
+                .try_into()
+                .expect("8 values per row"),
+        }));
     }
 }

@@ -15,7 +15,7 @@ use mcts::value::{blend, score_value, standing_values, to_relative};
 use mcts::{Evaluation, Evaluator, Search, SearchParams, Step, TemperatureSchedule};
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What self-play plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -422,9 +422,10 @@ impl Slot {
     }
 }
 
-/// Plays units `first..first + count` of `iteration` on `threads` threads. `make_evaluator`
-/// builds one evaluator per thread. Returns the finished units ordered by index and the
-/// summed counters. `progress` is bumped by one per finished unit.
+/// Plays units `0..count` of `iteration` on `threads` threads. `make_evaluator` builds one
+/// evaluator per thread. Returns the finished units ordered by index and the summed
+/// counters. `progress` is bumped by one per finished unit; setting `stop` makes every thread
+/// return soon, with the units finished so far.
 pub fn run<E, F>(
     cfg: &SelfPlayConfig,
     iteration: u64,
@@ -432,6 +433,7 @@ pub fn run<E, F>(
     threads: usize,
     make_evaluator: F,
     progress: &AtomicU64,
+    stop: &AtomicBool,
 ) -> (Vec<Finished>, SelfPlayStats)
 where
     E: Evaluator,
@@ -446,7 +448,7 @@ where
                     let mine: Vec<u64> = (0..count)
                         .filter(|k| k % threads as u64 == t as u64)
                         .collect();
-                    worker(cfg, iteration, &mine, make(t), progress)
+                    worker(cfg, iteration, &mine, make(t), progress, stop)
                 })
             })
             .collect();
@@ -472,6 +474,7 @@ fn worker<E: Evaluator>(
     units: &[u64],
     mut evaluator: E,
     progress: &AtomicU64,
+    stop: &AtomicBool,
 ) -> (Vec<Finished>, SelfPlayStats) {
     let mut todo = units.iter().copied();
     let mut slots: Vec<Slot> = todo
@@ -484,7 +487,7 @@ fn worker<E: Evaluator>(
     let mut batch = Vec::new();
     let mut counts = Vec::new();
     let mut answers = Vec::new();
-    while !slots.is_empty() {
+    while !slots.is_empty() && !stop.load(Ordering::Relaxed) {
         batch.clear();
         counts.clear();
         let mut i = 0;

@@ -4,7 +4,7 @@
 use game::{ENCODING_LEN, encoding::offset};
 use mcts::value::{score_value, standing_values};
 use mcts::{RolloutEvaluator, SearchParams, TemperatureSchedule, UniformEvaluator};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use train::selfplay::{DealConfig, Mode, SelfPlayConfig, run};
 
 fn config(mode: Mode) -> SelfPlayConfig {
@@ -39,6 +39,7 @@ fn round_value_targets_equal_the_scores() {
         2,
         |t| RolloutEvaluator::new(t as u64),
         &progress,
+        &AtomicBool::new(false),
     );
     assert_eq!(done.len(), 24);
     assert_eq!(progress.into_inner(), 24);
@@ -81,7 +82,7 @@ fn examples_hold_only_the_movers_cards() {
     // The hand block of an example is the mover's own hand: it never overlaps the cards
     // played, and it holds exactly as many cards as the mover still has.
     let cfg = config(Mode::Rounds);
-    let (done, _) = run(&cfg, 3, 20, 1, |_| UniformEvaluator, &AtomicU64::new(0));
+    let (done, _) = run(&cfg, 3, 20, 1, |_| UniformEvaluator, &AtomicU64::new(0), &AtomicBool::new(false));
     for f in &done {
         let r = &f.rounds[0];
         for e in &f.examples {
@@ -110,6 +111,7 @@ fn game_value_targets_blend_round_and_final_standing() {
         2,
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
+        &AtomicBool::new(false),
     );
     assert_eq!(stats.games, 4);
     for f in &done {
@@ -146,6 +148,7 @@ fn self_play_is_repeatable_for_a_seed_and_thread_count() {
         2,
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
+        &AtomicBool::new(false),
     );
     let b = run(
         &cfg,
@@ -154,6 +157,7 @@ fn self_play_is_repeatable_for_a_seed_and_thread_count() {
         2,
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
+        &AtomicBool::new(false),
     );
     assert_eq!(a.1, b.1);
     for (x, y) in a.0.iter().zip(&b.0) {
@@ -168,6 +172,7 @@ fn self_play_is_repeatable_for_a_seed_and_thread_count() {
         2,
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
+        &AtomicBool::new(false),
     );
     assert_ne!(
         a.0.iter().map(|f| f.examples.len()).collect::<Vec<_>>(),

@@ -1,0 +1,264 @@
+//! The run's configuration: one TOML file (every key documented in `configs/default.toml`,
+//! which is also the source of the defaults), plus command-line overrides. Invalid values
+//! are refused with a clear error before any work starts.
+
+use crate::learner::LearnerConfig;
+use crate::selfplay::{DealConfig, Mode, SelfPlayConfig};
+use mcts::{Fpu, Preset, SearchParams, TemperatureSchedule};
+use model::config::NetConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The documented defaults (the small CPU run).
+pub const DEFAULT_TOML: &str = include_str!("../../../configs/default.toml");
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub seed: u64,
+    pub iterations: u64,
+    pub device: String,
+    /// Self-play threads; 0 means all cores.
+    pub threads: usize,
+    pub out: PathBuf,
+    pub selfplay: SelfPlaySection,
+    pub deal: DealConfig,
+    pub net: NetSection,
+    pub learner: LearnerConfig,
+    pub buffer: BufferSection,
+    pub server: ServerSection,
+    pub arena: ArenaSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfPlaySection {
+    pub mode: Mode,
+    /// Rounds (in rounds mode) or games (in games mode) per iteration.
+    pub per_iteration: u64,
+    pub in_flight: usize,
+    pub preset: String,
+    pub parallel_batch_size: usize,
+    pub c_puct: f32,
+    pub fpu_reduction: f32,
+    pub dirichlet_alpha: f32,
+    pub dirichlet_epsilon: f32,
+    pub temperature: f32,
+    pub temperature_moves: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetSection {
+    /// `small`, `peer`, `tiny`, or `custom` (then width/blocks/hidden below are used).
+    pub preset: String,
+    #[serde(default)]
+    pub width: Option<usize>,
+    #[serde(default)]
+    pub blocks: Option<usize>,
+    #[serde(default)]
+    pub hidden: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BufferSection {
+    pub capacity: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub max_batch: usize,
+    pub batch_timeout_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArenaSection {
+    /// Play the arena every this many iterations (and after the last); 0 = never.
+    pub every: u64,
+    pub rounds: usize,
+    pub players: usize,
+    pub cards: usize,
+    /// Search preset of the network agents in the arena.
+    pub preset: String,
+    /// Fixed opponents the new network meets besides the best network so far.
+    pub opponents: Vec<String>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        toml::from_str(DEFAULT_TOML).expect("configs/default.toml parses (a test checks it)")
+    }
+}
+
+impl TrainConfig {
+    /// Reads a TOML file; keys it leaves out keep their defaults.
+    pub fn from_file(path: &Path) -> Result<TrainConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        Self::from_toml(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    }
+
+    /// Parses TOML over the defaults (a partial file only changes what it names).
+    pub fn from_toml(text: &str) -> Result<TrainConfig, String> {
+        let mut base: toml::Table = toml::from_str(DEFAULT_TOML).map_err(|e| e.to_string())?;
+        let over: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        merge(&mut base, over);
+        toml::Value::Table(base)
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the config serialises")
+    }
+
+    /// Checks every value, naming the first bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.iterations == 0 {
+            return Err("iterations must be at least 1".into());
+        }
+        self.device
+            .parse::<model::backend::DeviceKind>()
+            .map_err(|e| format!("device: {e}"))?;
+        if self.selfplay.per_iteration == 0 {
+            return Err("selfplay.per_iteration must be at least 1".into());
+        }
+        if self.selfplay.in_flight == 0 {
+            return Err("selfplay.in_flight must be at least 1".into());
+        }
+        if !(self.selfplay.temperature.is_finite() && self.selfplay.temperature >= 0.0) {
+            return Err(format!("selfplay.temperature must be >= 0, not {}", self.selfplay.temperature));
+        }
+        self.search_params().validate().map_err(|e| format!("selfplay: {e}"))?;
+        self.deal.validate()?;
+        self.net_config()?;
+        self.learner.validate()?;
+        if self.buffer.capacity < self.learner.batch_size {
+            return Err(format!(
+                "buffer.capacity ({}) must hold at least one batch ({})",
+                self.buffer.capacity, self.learner.batch_size
+            ));
+        }
+        if self.server.max_batch == 0 {
+            return Err("server.max_batch must be at least 1".into());
+        }
+        if !(self.server.batch_timeout_ms.is_finite() && self.server.batch_timeout_ms >= 0.0) {
+            return Err(format!("server.batch_timeout_ms must be >= 0, not {}", self.server.batch_timeout_ms));
+        }
+        let a = &self.arena;
+        if a.every > 0 {
+            if a.rounds == 0 {
+                return Err("arena.rounds must be at least 1".into());
+            }
+            if !(3..=8).contains(&a.players) || a.cards == 0 || a.cards * a.players > 52 {
+                return Err(format!(
+                    "arena.players {} x arena.cards {}: need 3..=8 players and at most 52 cards",
+                    a.players, a.cards
+                ));
+            }
+            a.preset
+                .parse::<Preset>()
+                .map_err(|e| format!("arena.preset: {e}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn search_params(&self) -> SearchParams {
+        let s = &self.selfplay;
+        let preset = s.preset.parse::<Preset>().unwrap_or(Preset {
+            worlds: 0,
+            simulations: 0,
+        });
+        let mut p = preset.params().with_batch(s.parallel_batch_size);
+        p.c_puct = s.c_puct;
+        p.fpu = Fpu::Reduction(s.fpu_reduction);
+        p.with_noise(s.dirichlet_alpha, s.dirichlet_epsilon)
+    }
+
+    pub fn selfplay_config(&self) -> SelfPlayConfig {
+        SelfPlayConfig {
+            mode: self.selfplay.mode,
+            deal: self.deal.clone(),
+            search: self.search_params(),
+            temperature: TemperatureSchedule {
+                initial: self.selfplay.temperature,
+                moves: self.selfplay.temperature_moves,
+                after: 0.0,
+            },
+            in_flight: self.selfplay.in_flight,
+            seed: self.seed,
+        }
+    }
+
+    pub fn net_config(&self) -> Result<NetConfig, String> {
+        let n = &self.net;
+        let config = if n.preset == "custom" {
+            match (n.width, n.blocks, n.hidden) {
+                (Some(w), Some(b), Some(h)) => NetConfig::mlp(w, b, h),
+                _ => return Err("net.preset = \"custom\" needs net.width, net.blocks and net.hidden".into()),
+            }
+        } else {
+            NetConfig::preset(&n.preset).map_err(|e| format!("net.preset: {e}"))?
+        };
+        config.validate().map_err(|e| format!("net: {e}"))?;
+        Ok(config)
+    }
+
+    /// Self-play threads to use (0 = all cores).
+    pub fn thread_count(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+}
+
+/// Overlays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_validate() {
+        let c = TrainConfig::default();
+        c.validate().unwrap();
+        assert_eq!(TrainConfig::from_toml(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn partial_files_override_only_what_they_name() {
+        let c = TrainConfig::from_toml("iterations = 3\n[learner]\nbatch_size = 64\n").unwrap();
+        assert_eq!(c.iterations, 3);
+        assert_eq!(c.learner.batch_size, 64);
+        assert_eq!(c.learner.lr, TrainConfig::default().learner.lr);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = TrainConfig::from_toml("iterations = 0").unwrap().validate().unwrap_err();
+        assert!(err.contains("iterations"), "{err}");
+        let err = TrainConfig::from_toml("[selfplay]\npreset = \"huge\"").unwrap().validate().unwrap_err();
+        assert!(err.contains("preset"), "{err}");
+        let err = TrainConfig::from_toml("[deal]\nplayers = [2]").unwrap().validate().unwrap_err();
+        assert!(err.contains("players"), "{err}");
+        let err = TrainConfig::from_toml("device = \"tpu\"").unwrap().validate().unwrap_err();
+        assert!(err.contains("tpu"), "{err}");
+        assert!(TrainConfig::from_toml("no_such_key = 1").unwrap_err().contains("no_such_key"));
+        assert!(TrainConfig::from_toml("iterations = \"many\"").is_err());
+    }
+}

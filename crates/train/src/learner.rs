@@ -1,0 +1,258 @@
+//! The learner: Burn autodiff on the chosen backend, masked policy cross-entropy plus value
+//! MSE, AdamW, a cosine learning-rate schedule.
+
+use crate::buffer::ReplayBuffer;
+use crate::example::Example;
+use burn::module::AutodiffModule;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
+use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Tensor, TensorData};
+use game::encoding::offset;
+use game::{ENCODING_LEN, MAX_PLAYERS, MIN_PLAYERS, NUM_ACTIONS};
+use model::config::NetConfig;
+use model::net::BlobNet;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// The learner's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerConfig {
+    /// Peak learning rate, reached at the first iteration; cosine decay to `lr_final`.
+    pub lr: f64,
+    pub lr_final: f64,
+    pub weight_decay: f32,
+    pub batch_size: usize,
+    /// Weight of the value loss against the policy loss.
+    pub value_weight: f32,
+    /// At most this many samples trained per new sample (KataGo uses at most 4).
+    pub samples_per_new: f32,
+    /// No training until the buffer holds this many examples.
+    pub min_buffer: usize,
+}
+
+impl Default for LearnerConfig {
+    fn default() -> Self {
+        LearnerConfig {
+            lr: 2e-3,
+            lr_final: 2e-4,
+            weight_decay: 1e-4,
+            batch_size: 256,
+            value_weight: 1.0,
+            samples_per_new: 4.0,
+            min_buffer: 2_000,
+        }
+    }
+}
+
+impl LearnerConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("learner.{name} must be a positive number, not {v}"))
+            }
+        };
+        positive("lr", self.lr)?;
+        positive("lr_final", self.lr_final)?;
+        positive("value_weight", self.value_weight as f64)?;
+        positive("samples_per_new", self.samples_per_new as f64)?;
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!("learner.weight_decay must be >= 0, not {}", self.weight_decay));
+        }
+        if self.batch_size == 0 {
+            return Err("learner.batch_size must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Learning rate at `iteration` of `iterations` (cosine from `lr` to `lr_final`).
+    pub fn lr_at(&self, iteration: u64, iterations: u64) -> f64 {
+        let t = iteration as f64 / iterations.max(1) as f64;
+        self.lr_final + 0.5 * (self.lr - self.lr_final) * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos())
+    }
+
+    /// Steps to train after `new` new examples, under the samples-per-new-sample cap.
+    pub fn steps_for(&self, new: usize, buffered: usize) -> usize {
+        if buffered < self.min_buffer.max(self.batch_size) {
+            return 0;
+        }
+        (new as f64 * self.samples_per_new as f64 / self.batch_size as f64).floor() as usize
+    }
+}
+
+/// Mean losses over the steps of one training phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Losses {
+    pub policy: f32,
+    pub value: f32,
+    pub steps: u64,
+}
+
+/// A loss that is NaN or infinite: training stops, the last good checkpoint stays.
+#[derive(Debug, thiserror::Error)]
+#[error("training diverged at step {step}: {what} loss is {value} (not finite); the last good checkpoint is kept")]
+pub struct Diverged {
+    pub step: u64,
+    pub what: &'static str,
+    pub value: f32,
+}
+
+/// The network being trained and its optimizer.
+pub struct Learner<B: AutodiffBackend> {
+    net: BlobNet<B>,
+    optim: OptimizerAdaptor<AdamW, BlobNet<B>, B>,
+    device: B::Device,
+    config: LearnerConfig,
+    steps: u64,
+}
+
+type StateRecorder = BinBytesRecorder<FullPrecisionSettings>;
+
+impl<B: AutodiffBackend> Learner<B> {
+    pub fn new(net: BlobNet<B>, config: LearnerConfig, device: B::Device) -> Learner<B> {
+        let optim = AdamWConfig::new()
+            .with_weight_decay(config.weight_decay)
+            .init::<B, BlobNet<B>>();
+        Learner {
+            net,
+            optim,
+            device,
+            config,
+            steps: 0,
+        }
+    }
+
+    pub fn net(&self) -> &BlobNet<B> {
+        &self.net
+    }
+
+    pub fn net_config(&self) -> &NetConfig {
+        self.net.config()
+    }
+
+    /// The weights without autodiff, for inference.
+    pub fn inference_net(&self) -> BlobNet<B::InnerBackend> {
+        self.net.valid()
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Trains `steps` batches sampled uniformly from `buffer` at learning rate `lr`.
+    pub fn train<R: Rng + ?Sized>(
+        &mut self,
+        buffer: &ReplayBuffer,
+        steps: usize,
+        lr: f64,
+        rng: &mut R,
+        mut on_step: impl FnMut(),
+    ) -> Result<Losses, Diverged> {
+        let mut sum = Losses::default();
+        for _ in 0..steps {
+            let batch = buffer.sample(self.config.batch_size, rng);
+            let (p, v) = self.step(&batch, lr)?;
+            sum.policy += p;
+            sum.value += v;
+            sum.steps += 1;
+            on_step();
+        }
+        if sum.steps > 0 {
+            sum.policy /= sum.steps as f32;
+            sum.value /= sum.steps as f32;
+        }
+        Ok(sum)
+    }
+
+    /// One optimiser step on `batch`; returns (policy loss, value loss).
+    pub fn step(&mut self, batch: &[&Example], lr: f64) -> Result<(f32, f32), Diverged> {
+        let b = Batch::of(batch);
+        let n = batch.len();
+        let t = |data: Vec<f32>, width: usize| Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device);
+        let out = self
+            .net
+            .forward(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
+        let target_policy = t(b.policy, NUM_ACTIONS);
+        // Cross-entropy against the search's visit distribution. Illegal actions have target
+        // 0 and a very negative (finite) log-probability, so they add exactly 0.
+        let policy_loss = (target_policy * out.log_policy).sum_dim(1).mean().neg();
+        let seat_mask = t(b.seat_mask, MAX_PLAYERS);
+        let seats = seat_mask.clone().sum();
+        let diff = out.values - t(b.values, MAX_PLAYERS);
+        let value_loss = (diff.clone() * diff * seat_mask).sum() / seats;
+        let loss = policy_loss.clone() + value_loss.clone().mul_scalar(self.config.value_weight);
+
+        let p: f32 = policy_loss.into_scalar().into();
+        let v: f32 = value_loss.into_scalar().into();
+        self.steps += 1;
+        for (what, value) in [("policy", p), ("value", v)] {
+            if !value.is_finite() {
+                return Err(Diverged {
+                    step: self.steps,
+                    what,
+                    value,
+                });
+            }
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.net);
+        self.net = self.optim.step(lr, self.net.clone(), grads);
+        Ok((p, v))
+    }
+
+    /// The optimizer's state as bytes (saved beside the checkpoint for an exact resume).
+    pub fn optimizer_bytes(&self) -> Result<Vec<u8>, String> {
+        StateRecorder::default()
+            .record(self.optim.to_record(), ())
+            .map_err(|e| format!("cannot encode the optimizer state: {e}"))
+    }
+
+    /// Restores the optimizer's state from [`Learner::optimizer_bytes`].
+    pub fn load_optimizer_bytes(&mut self, bytes: Vec<u8>, steps: u64) -> Result<(), String> {
+        let record = StateRecorder::default()
+            .load(bytes, &self.device)
+            .map_err(|e| format!("cannot read the optimizer state: {e}"))?;
+        self.optim = self.optim.clone().load_record(record);
+        self.steps = steps;
+        Ok(())
+    }
+}
+
+/// A batch as flat rows.
+struct Batch {
+    inputs: Vec<f32>,
+    masks: Vec<f32>,
+    policy: Vec<f32>,
+    values: Vec<f32>,
+    seat_mask: Vec<f32>,
+}
+
+impl Batch {
+    fn of(examples: &[&Example]) -> Batch {
+        let n = examples.len();
+        let mut b = Batch {
+            inputs: vec![0.0; n * ENCODING_LEN],
+            masks: vec![0.0; n * NUM_ACTIONS],
+            policy: Vec::with_capacity(n * NUM_ACTIONS),
+            values: Vec::with_capacity(n * MAX_PLAYERS),
+            seat_mask: Vec::with_capacity(n * MAX_PLAYERS),
+        };
+        for (i, e) in examples.iter().enumerate() {
+            let row = &mut b.inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN];
+            e.encoding_f32(row);
+            // Seats beyond the player count have no value to learn.
+            let players = (0..=MAX_PLAYERS - MIN_PLAYERS)
+                .find(|&k| row[offset::PLAYERS + k] > 0.5)
+                .map_or(MAX_PLAYERS, |k| k + MIN_PLAYERS);
+            e.mask_f32(&mut b.masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS]);
+            b.policy.extend_from_slice(&e.policy);
+            b.values.extend_from_slice(&e.value);
+            b.seat_mask
+                .extend((0..MAX_PLAYERS).map(|s| if s < players { 1.0 } else { 0.0 }));
+        }
+        b
+    }
+}
