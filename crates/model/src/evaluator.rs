@@ -95,18 +95,26 @@ impl<M: BatchModel> Evaluator for DirectEvaluator<M> {
         self.masks.clear();
         for r in requests {
             self.inputs.extend_from_slice(&r.encoding);
-            self.masks.extend_from_slice(&game::encoding::mask_of(r.legal));
+            self.masks
+                .extend_from_slice(&game::encoding::mask_of(r.legal));
         }
         let n = requests.len();
-        self.model
-            .forward(&self.inputs, &self.masks, n, &mut self.policy, &mut self.values);
-        out.extend((0..n).map(|i| Evaluation {
-            logits: self.policy[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS]
-                .try_into()
-                .expect("52 policy entries per row"),
-            values: self.values[i * MAX_PLAYERS..(i + 1) * MAX_PLAYERS]
-                .try_into()
-                .expect("8 values per row"),
+        self.model.forward(
+            &self.inputs,
+            &self.masks,
+            n,
+            &mut self.policy,
+            &mut self.values,
+        );
+        out.extend((0..n).map(|i| {
+            Evaluation {
+                logits: self.policy[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS]
+                    .try_into()
+                    .expect("52 policy entries per row"),
+                values: self.values[i * MAX_PLAYERS..(i + 1) * MAX_PLAYERS]
+                    .try_into()
+                    .expect("8 values per row"),
+            }
         }));
     }
 }

@@ -26,7 +26,10 @@ pub struct ReplayBuffer {
 #[derive(Debug, thiserror::Error)]
 pub enum BufferError {
     #[error("replay buffer {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("replay buffer {path} is not a buffer file or is damaged: {why}")]
     Format { path: PathBuf, why: String },
 }
@@ -88,7 +91,12 @@ impl ReplayBuffer {
     pub fn save(&self, path: &Path) -> Result<(), BufferError> {
         let mut bytes = Vec::with_capacity(HEADER + self.slots.len() * EXAMPLE_BYTES);
         bytes.extend_from_slice(MAGIC);
-        for v in [self.capacity as u64, self.next as u64, self.slots.len() as u64, self.added] {
+        for v in [
+            self.capacity as u64,
+            self.next as u64,
+            self.slots.len() as u64,
+            self.added,
+        ] {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
         for e in &self.slots {
@@ -112,9 +120,17 @@ impl ReplayBuffer {
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return Err(bad("it does not start with the buffer header".into()));
         }
-        let word = |i: usize| u64::from_le_bytes(bytes[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
-        let (capacity, next, count, added) = (word(0) as usize, word(1) as usize, word(2) as usize, word(3));
-        if capacity == 0 || count > capacity || next >= capacity.max(1) || (added as usize) < count {
+        let word = |i: usize| {
+            u64::from_le_bytes(bytes[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"))
+        };
+        let (capacity, next, count, added) = (
+            word(0) as usize,
+            word(1) as usize,
+            word(2) as usize,
+            word(3),
+        );
+        if capacity == 0 || count > capacity || next >= capacity.max(1) || (added as usize) < count
+        {
             return Err(bad(format!(
                 "inconsistent header (capacity {capacity}, next {next}, count {count}, added {added})"
             )));
@@ -164,7 +180,12 @@ mod tests {
         enc[i % 256] = 1.0;
         let mut policy = [0.0; NUM_ACTIONS];
         policy[i % 52] = 1.0;
-        Example::new(&enc, 1 << (i % 52), policy, [i as f32 / 1000.0; MAX_PLAYERS])
+        Example::new(
+            &enc,
+            1 << (i % 52),
+            policy,
+            [i as f32 / 1000.0; MAX_PLAYERS],
+        )
     }
 
     #[test]
@@ -190,7 +211,10 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         let err = ReplayBuffer::load(&path).unwrap_err().to_string();
-        assert!(err.contains("buffer.bin") && err.contains("expected"), "{err}");
+        assert!(
+            err.contains("buffer.bin") && err.contains("expected"),
+            "{err}"
+        );
         std::fs::write(&path, b"not a buffer").unwrap();
         assert!(ReplayBuffer::load(&path).is_err());
         assert!(ReplayBuffer::load(&dir.join("missing.bin")).is_err());
@@ -208,7 +232,10 @@ mod tests {
         assert_eq!(s1, s2);
         for i in 0..10 {
             let n = s1.iter().filter(|&&v| v == i as f32 / 1000.0).count();
-            assert!((380..620).contains(&n), "example {i} drawn {n} times of 5000");
+            assert!(
+                (380..620).contains(&n),
+                "example {i} drawn {n} times of 5000"
+            );
         }
     }
 }

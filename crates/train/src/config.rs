@@ -130,9 +130,14 @@ impl TrainConfig {
             return Err("selfplay.in_flight must be at least 1".into());
         }
         if !(self.selfplay.temperature.is_finite() && self.selfplay.temperature >= 0.0) {
-            return Err(format!("selfplay.temperature must be >= 0, not {}", self.selfplay.temperature));
+            return Err(format!(
+                "selfplay.temperature must be >= 0, not {}",
+                self.selfplay.temperature
+            ));
         }
-        self.search_params().validate().map_err(|e| format!("selfplay: {e}"))?;
+        self.search_params()
+            .validate()
+            .map_err(|e| format!("selfplay: {e}"))?;
         self.deal.validate()?;
         self.net_config()?;
         self.learner.validate()?;
@@ -146,7 +151,10 @@ impl TrainConfig {
             return Err("server.max_batch must be at least 1".into());
         }
         if !(self.server.batch_timeout_ms.is_finite() && self.server.batch_timeout_ms >= 0.0) {
-            return Err(format!("server.batch_timeout_ms must be >= 0, not {}", self.server.batch_timeout_ms));
+            return Err(format!(
+                "server.batch_timeout_ms must be >= 0, not {}",
+                self.server.batch_timeout_ms
+            ));
         }
         let a = &self.arena;
         if a.every > 0 {
@@ -198,7 +206,11 @@ impl TrainConfig {
         let config = if n.preset == "custom" {
             match (n.width, n.blocks, n.hidden) {
                 (Some(w), Some(b), Some(h)) => NetConfig::mlp(w, b, h),
-                _ => return Err("net.preset = \"custom\" needs net.width, net.blocks and net.hidden".into()),
+                _ => {
+                    return Err(
+                        "net.preset = \"custom\" needs net.width, net.blocks and net.hidden".into(),
+                    );
+                }
             }
         } else {
             NetConfig::preset(&n.preset).map_err(|e| format!("net.preset: {e}"))?
@@ -250,15 +262,31 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = TrainConfig::from_toml("iterations = 0").unwrap().validate().unwrap_err();
+        let err = TrainConfig::from_toml("iterations = 0")
+            .unwrap()
+            .validate()
+            .unwrap_err();
         assert!(err.contains("iterations"), "{err}");
-        let err = TrainConfig::from_toml("[selfplay]\npreset = \"huge\"").unwrap().validate().unwrap_err();
+        let err = TrainConfig::from_toml("[selfplay]\npreset = \"huge\"")
+            .unwrap()
+            .validate()
+            .unwrap_err();
         assert!(err.contains("preset"), "{err}");
-        let err = TrainConfig::from_toml("[deal]\nplayers = [2]").unwrap().validate().unwrap_err();
+        let err = TrainConfig::from_toml("[deal]\nplayers = [2]")
+            .unwrap()
+            .validate()
+            .unwrap_err();
         assert!(err.contains("players"), "{err}");
-        let err = TrainConfig::from_toml("device = \"tpu\"").unwrap().validate().unwrap_err();
+        let err = TrainConfig::from_toml("device = \"tpu\"")
+            .unwrap()
+            .validate()
+            .unwrap_err();
         assert!(err.contains("tpu"), "{err}");
-        assert!(TrainConfig::from_toml("no_such_key = 1").unwrap_err().contains("no_such_key"));
+        assert!(
+            TrainConfig::from_toml("no_such_key = 1")
+                .unwrap_err()
+                .contains("no_such_key")
+        );
         assert!(TrainConfig::from_toml("iterations = \"many\"").is_err());
     }
 }

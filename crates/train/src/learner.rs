@@ -8,7 +8,7 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{ElementConversion, Tensor, TensorData};
 use game::encoding::offset;
 use game::{ENCODING_LEN, MAX_PLAYERS, MIN_PLAYERS, NUM_ACTIONS};
 use model::config::NetConfig;
@@ -61,7 +61,10 @@ impl LearnerConfig {
         positive("value_weight", self.value_weight as f64)?;
         positive("samples_per_new", self.samples_per_new as f64)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(format!("learner.weight_decay must be >= 0, not {}", self.weight_decay));
+            return Err(format!(
+                "learner.weight_decay must be >= 0, not {}",
+                self.weight_decay
+            ));
         }
         if self.batch_size == 0 {
             return Err("learner.batch_size must be at least 1".into());
@@ -72,7 +75,8 @@ impl LearnerConfig {
     /// Learning rate at `iteration` of `iterations` (cosine from `lr` to `lr_final`).
     pub fn lr_at(&self, iteration: u64, iterations: u64) -> f64 {
         let t = iteration as f64 / iterations.max(1) as f64;
-        self.lr_final + 0.5 * (self.lr - self.lr_final) * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos())
+        self.lr_final
+            + 0.5 * (self.lr - self.lr_final) * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos())
     }
 
     /// Steps to train after `new` new examples, under the samples-per-new-sample cap.
@@ -94,7 +98,9 @@ pub struct Losses {
 
 /// A loss that is NaN or infinite: training stops, the last good checkpoint stays.
 #[derive(Debug, thiserror::Error)]
-#[error("training diverged at step {step}: {what} loss is {value} (not finite); the last good checkpoint is kept")]
+#[error(
+    "training diverged at step {step}: {what} loss is {value} (not finite); the last good checkpoint is kept"
+)]
 pub struct Diverged {
     pub step: u64,
     pub what: &'static str,
@@ -172,7 +178,9 @@ impl<B: AutodiffBackend> Learner<B> {
     pub fn step(&mut self, batch: &[&Example], lr: f64) -> Result<(f32, f32), Diverged> {
         let b = Batch::of(batch);
         let n = batch.len();
-        let t = |data: Vec<f32>, width: usize| Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device);
+        let t = |data: Vec<f32>, width: usize| {
+            Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device)
+        };
         let out = self
             .net
             .forward(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
@@ -186,8 +194,8 @@ impl<B: AutodiffBackend> Learner<B> {
         let value_loss = (diff.clone() * diff * seat_mask).sum() / seats;
         let loss = policy_loss.clone() + value_loss.clone().mul_scalar(self.config.value_weight);
 
-        let p: f32 = policy_loss.into_scalar().into();
-        let v: f32 = value_loss.into_scalar().into();
+        let p: f32 = policy_loss.into_scalar().elem();
+        let v: f32 = value_loss.into_scalar().elem();
         self.steps += 1;
         for (what, value) in [("policy", p), ("value", v)] {
             if !value.is_finite() {

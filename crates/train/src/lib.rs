@@ -2,5 +2,11 @@
 
 pub mod buffer;
 pub mod config;
+pub mod evaluate;
 pub mod example;
+pub mod learner;
+pub mod metrics;
+pub mod net_agent;
+pub mod run;
 pub mod selfplay;
+pub mod state;

@@ -47,8 +47,15 @@ pub struct IterationRecord {
 
 /// Appends `record` to `metrics.jsonl`.
 pub fn append(path: &Path, record: &IterationRecord) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    writeln!(f, "{}", serde_json::to_string(record).expect("records serialise"))
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(
+        f,
+        "{}",
+        serde_json::to_string(record).expect("records serialise")
+    )
 }
 
 /// Reads `metrics.jsonl`, keeping the records of iterations before `until` (so a resumed run
@@ -76,7 +83,13 @@ pub fn rewrite(path: &Path, records: &[IterationRecord]) -> std::io::Result<()> 
 pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
     let losses: Vec<(f64, f64, f64)> = records
         .iter()
-        .filter_map(|r| Some((r.iteration as f64, r.policy_loss? as f64, r.value_loss? as f64)))
+        .filter_map(|r| {
+            Some((
+                r.iteration as f64,
+                r.policy_loss? as f64,
+                r.value_loss? as f64,
+            ))
+        })
         .collect();
     plot_lines(
         &dir.join("losses.svg"),
@@ -118,7 +131,12 @@ pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
     )
 }
 
-fn plot_lines(path: &Path, title: &str, y_label: &str, series: &[(&str, Vec<(f64, f64)>)]) -> Result<(), String> {
+fn plot_lines(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    series: &[(&str, Vec<(f64, f64)>)],
+) -> Result<(), String> {
     let points = series.iter().flat_map(|(_, p)| p.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in points {
@@ -155,7 +173,9 @@ fn plot_lines(path: &Path, title: &str, y_label: &str, series: &[(&str, Vec<(f64
                 .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
                 .map_err(|e| err(&e))?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(|e| err(&e))?;

@@ -21,7 +21,13 @@ impl<B: Backend> NetAgent<NetRunner<B>>
 where
     NetRunner<B>: BatchModel,
 {
-    pub fn new(name: impl Into<String>, net: BlobNet<B>, device: B::Device, params: SearchParams, seed: u64) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        net: BlobNet<B>,
+        device: B::Device,
+        params: SearchParams,
+        seed: u64,
+    ) -> Self {
         NetAgent {
             name: name.into(),
             evaluator: DirectEvaluator::new(NetRunner::new(net, device)),

@@ -29,6 +29,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// No progress bars (tests, logs).
     pub quiet: bool,
+    /// Stop (resumably) after finishing this many iterations in this session.
+    pub stop_after: Option<u64>,
 }
 
 /// How a run ended.
@@ -42,7 +44,9 @@ pub struct RunSummary {
 
 /// Derives the random stream of one phase of one iteration from the run's seed.
 pub fn phase_seed(seed: u64, iteration: u64, phase: u64) -> u64 {
-    let mut x = seed ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ phase.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    let mut x = seed
+        ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ phase.wrapping_mul(0xD6E8_FEB8_6659_FD93);
     x ^= x >> 29;
     x.wrapping_mul(0xBF58_476D_1CE4_E5B9)
 }
@@ -54,7 +58,12 @@ const PHASE_ARENA: u64 = 3;
 /// Runs (or resumes) training as `cfg` says, on `device`. `stop` asks it to stop at the next
 /// safe point (Ctrl-C): the last finished iteration's checkpoint stays, and `--resume`
 /// continues from it.
-pub fn run<B>(cfg: &TrainConfig, device: B::Device, opts: &RunOptions, stop: Arc<AtomicBool>) -> anyhow::Result<RunSummary>
+pub fn run<B>(
+    cfg: &TrainConfig,
+    device: B::Device,
+    opts: &RunOptions,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<RunSummary>
 where
     B: AutodiffBackend,
     B::InnerBackend: Backend,
@@ -63,13 +72,14 @@ where
     cfg.validate().map_err(anyhow::Error::msg)?;
     let net_cfg = cfg.net_config().map_err(anyhow::Error::msg)?;
     let out = &cfg.out;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let config_text = cfg.to_toml();
 
     let (mut learner, mut buffer, mut st) = match (opts.resume, state::locate(out)) {
         (true, Some(dir)) => {
             let st = state::load_state(&dir)?;
-            if st.config != config_text {
+            if !same_run(&st.config, cfg) {
                 bail!(
                     "cannot resume {}: it was started with another configuration (see {}); run with the same settings or another --out",
                     out.display(),
@@ -78,12 +88,18 @@ where
             }
             let (net, _) = checkpoint::load::<B>(&dir.join(WEIGHTS), &net_cfg, &device)?;
             let mut learner = Learner::new(net, cfg.learner.clone(), device.clone());
-            let bytes = std::fs::read(dir.join(OPTIMIZER)).with_context(|| format!("cannot read {}", dir.join(OPTIMIZER).display()))?;
-            learner.load_optimizer_bytes(bytes, st.learner_steps).map_err(anyhow::Error::msg)?;
+            let bytes = std::fs::read(dir.join(OPTIMIZER))
+                .with_context(|| format!("cannot read {}", dir.join(OPTIMIZER).display()))?;
+            learner
+                .load_optimizer_bytes(bytes, st.learner_steps)
+                .map_err(anyhow::Error::msg)?;
             let buffer = ReplayBuffer::load(&dir.join(BUFFER))?;
             (learner, buffer, st)
         }
-        (true, None) => bail!("nothing to resume in {}: no checkpoint found", out.display()),
+        (true, None) => bail!(
+            "nothing to resume in {}: no checkpoint found",
+            out.display()
+        ),
         (false, Some(_)) => bail!(
             "{} already holds a run: pass --resume to continue it, or choose another --out",
             out.display()
@@ -100,7 +116,11 @@ where
             };
             let learner = Learner::new(net, cfg.learner.clone(), device.clone());
             // The initial network is the first "best".
-            checkpoint::save(&out.join("best.ckpt"), &learner.inference_net(), &Metadata::default())?;
+            checkpoint::save(
+                &out.join("best.ckpt"),
+                &learner.inference_net(),
+                &Metadata::default(),
+            )?;
             (learner, ReplayBuffer::new(cfg.buffer.capacity), st)
         }
     };
@@ -113,14 +133,22 @@ where
         max_batch: cfg.server.max_batch,
         batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
     };
-    let (handle, client) = server::spawn(NetRunner::new(learner.inference_net(), device_inner::<B>(&device)), server_cfg);
+    let (handle, client) = server::spawn(
+        NetRunner::new(learner.inference_net(), device_inner::<B>(&device)),
+        server_cfg,
+    );
     let sp_cfg = cfg.selfplay_config();
     let threads = cfg.thread_count();
     let started = Instant::now();
     let elapsed_before = st.elapsed_seconds;
     let mut interrupted = false;
 
+    let first = st.completed;
     while st.completed < cfg.iterations {
+        if opts.stop_after.is_some_and(|n| st.completed - first >= n) {
+            interrupted = true;
+            break;
+        }
         let it = st.completed;
         let t0 = Instant::now();
         let status = |phase: &str, st: &RunState, records: &[IterationRecord]| {
@@ -140,10 +168,15 @@ where
         // Self-play.
         status("self-play", &st, &records);
         let progress = AtomicU64::new(0);
-        let bar = bar(opts.quiet, cfg.selfplay.per_iteration, &format!("iter {}/{} self-play", it + 1, cfg.iterations));
+        let sp_bar = bar(
+            opts.quiet,
+            cfg.selfplay.per_iteration,
+            &format!("iter {}/{} self-play", it + 1, cfg.iterations),
+        );
         let stats_before = handle.stats();
         let (finished, sp_stats) = std::thread::scope(|scope| {
-            let watcher = scope.spawn(|| watch(&bar, &progress, cfg.selfplay.per_iteration, &stop));
+            let watcher =
+                scope.spawn(|| watch(&sp_bar, &progress, cfg.selfplay.per_iteration, &stop));
             let result = selfplay::run(
                 &sp_cfg,
                 it,
@@ -156,7 +189,7 @@ where
             let _ = watcher.join();
             result
         });
-        bar.finish_and_clear();
+        sp_bar.finish_and_clear();
         if stop.load(Ordering::SeqCst) {
             interrupted = true;
             break;
@@ -173,27 +206,36 @@ where
         let t1 = Instant::now();
         let steps = cfg.learner.steps_for(new_examples, buffer.len());
         let lr = cfg.learner.lr_at(it, cfg.iterations);
-        let bar = bar(opts.quiet, steps as u64, &format!("iter {}/{} train", it + 1, cfg.iterations));
+        let train_bar = bar(
+            opts.quiet,
+            steps as u64,
+            &format!("iter {}/{} train", it + 1, cfg.iterations),
+        );
         let mut rng = rng_from_seed(phase_seed(cfg.seed, it, PHASE_TRAIN));
-        let losses: Losses = match learner.train(&buffer, steps, lr, &mut rng, || bar.inc(1)) {
+        let losses: Losses = match learner.train(&buffer, steps, lr, &mut rng, || train_bar.inc(1))
+        {
             Ok(l) => l,
             Err(diverged) => {
-                bar.finish_and_clear();
+                train_bar.finish_and_clear();
                 drop(client);
                 handle.join();
                 return Err(anyhow::Error::new(diverged));
             }
         };
-        bar.finish_and_clear();
+        train_bar.finish_and_clear();
         let train_seconds = t1.elapsed().as_secs_f64();
         handle
-            .swap(NetRunner::new(learner.inference_net(), device_inner::<B>(&device)))
+            .swap(NetRunner::new(
+                learner.inference_net(),
+                device_inner::<B>(&device),
+            ))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
 
         // Arena.
         let t2 = Instant::now();
         let mut arena = ArenaOutcome::default();
-        let due = cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || it + 1 == cfg.iterations);
+        let due =
+            cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || it + 1 == cfg.iterations);
         if due && !stop.load(Ordering::SeqCst) {
             status("arena", &st, &records);
             arena = evaluate_network::<B::InnerBackend>(
@@ -280,7 +322,7 @@ where
 }
 
 /// The inference device of a training device (the same device without autodiff).
-fn device_inner<B: AutodiffBackend>(device: &B::Device) -> <B::InnerBackend as Backend>::Device {
+fn device_inner<B: AutodiffBackend>(device: &B::Device) -> burn::tensor::Device<B::InnerBackend> {
     device.clone()
 }
 
@@ -330,6 +372,18 @@ fn summary_line(r: &IterationRecord, iterations: u64) -> String {
     }
     s += &format!(" | {:.0}s", r.seconds);
     s
+}
+
+/// Whether a resumed run continues the run saved with `saved` (TOML): everything but the
+/// number of iterations (a run may be extended) must match.
+fn same_run(saved: &str, cfg: &TrainConfig) -> bool {
+    match TrainConfig::from_toml(saved) {
+        Ok(mut old) => {
+            old.iterations = cfg.iterations;
+            &old == cfg
+        }
+        Err(_) => false,
+    }
 }
 
 /// Whether `out` holds a checkpoint to resume.

@@ -82,7 +82,15 @@ fn examples_hold_only_the_movers_cards() {
     // The hand block of an example is the mover's own hand: it never overlaps the cards
     // played, and it holds exactly as many cards as the mover still has.
     let cfg = config(Mode::Rounds);
-    let (done, _) = run(&cfg, 3, 20, 1, |_| UniformEvaluator, &AtomicU64::new(0), &AtomicBool::new(false));
+    let (done, _) = run(
+        &cfg,
+        3,
+        20,
+        1,
+        |_| UniformEvaluator,
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    );
     for f in &done {
         let r = &f.rounds[0];
         for e in &f.examples {

@@ -1,0 +1,220 @@
+//! A tiny end-to-end run (tiny network, tiny search), and resuming it.
+
+use model::backend::CpuAutodiff;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use train::config::TrainConfig;
+use train::run::{RunOptions, run};
+
+fn tiny(out: &Path) -> TrainConfig {
+    let mut c = TrainConfig::from_toml(
+        r#"
+        iterations = 2
+        threads = 2
+        [selfplay]
+        per_iteration = 8
+        in_flight = 4
+        preset = "2x6"
+        parallel_batch_size = 2
+        [deal]
+        players = [3, 4]
+        cards_min = 1
+        cards_max = 3
+        [net]
+        preset = "tiny"
+        [learner]
+        batch_size = 16
+        min_buffer = 16
+        [buffer]
+        capacity = 500
+        [arena]
+        every = 2
+        rounds = 3
+        players = 3
+        cards = 2
+        preset = "1x4"
+        opponents = ["random"]
+        "#,
+    )
+    .unwrap();
+    c.out = out.to_path_buf();
+    c
+}
+
+/// Runs one at a time: Burn's weight initialisation draws from one random generator per
+/// process, so two runs initialising at once would take each other's numbers.
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("blob-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// The network's outputs on fixed inputs: equal outputs, equal weights for our purposes.
+fn outputs(path: &Path) -> Vec<f32> {
+    use burn::tensor::{Tensor, TensorData};
+    use model::backend::Cpu;
+    let device = Default::default();
+    let (net, _) = model::checkpoint::load_any::<Cpu>(path, &device).unwrap();
+    let n = 8;
+    let inputs: Vec<f32> = (0..n * 256)
+        .map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.5)
+        .collect();
+    let x = Tensor::<Cpu, 2>::from_data(TensorData::new(inputs, [n, 256]), &device);
+    let m = Tensor::<Cpu, 2>::from_data(TensorData::new(vec![1.0f32; n * 52], [n, 52]), &device);
+    let out = net.forward(x, m);
+    let mut v = out.log_policy.into_data().to_vec::<f32>().unwrap();
+    v.extend(out.values.into_data().to_vec::<f32>().unwrap());
+    v
+}
+
+fn quiet() -> RunOptions {
+    RunOptions {
+        resume: false,
+        quiet: true,
+        stop_after: None,
+    }
+}
+
+#[test]
+fn tiny_run_trains_evaluates_and_writes_everything() {
+    let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = fresh_dir("full");
+    let cfg = tiny(&out);
+    let summary = run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &quiet(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert_eq!(summary.completed, 2);
+    assert!(!summary.interrupted);
+    assert_eq!(summary.records.len(), 2);
+    let last = summary.records.last().unwrap();
+    assert!(last.steps > 0, "the learner never trained: {last:?}");
+    assert!(last.policy_loss.unwrap().is_finite() && last.value_loss.unwrap().is_finite());
+    assert_eq!(last.arena.len(), 2, "best and random: {:?}", last.arena);
+    for f in [
+        "checkpoint/weights.ckpt",
+        "checkpoint/optimizer.bin",
+        "checkpoint/buffer.bin",
+        "checkpoint/state.json",
+        "best.ckpt",
+        "metrics.jsonl",
+        "losses.svg",
+        "strength.svg",
+        "status.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    // A second fresh run into the same folder is refused rather than overwriting it.
+    let err = run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &quiet(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("--resume"), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn resuming_gives_the_same_state_as_not_stopping() {
+    let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let straight = fresh_dir("straight");
+    let cfg = tiny(&straight);
+    run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &quiet(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+
+    let stopped = fresh_dir("stopped");
+    let cfg2 = tiny(&stopped);
+    let first = run::<CpuAutodiff>(
+        &cfg2,
+        Default::default(),
+        &RunOptions {
+            stop_after: Some(1),
+            ..quiet()
+        },
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert!(first.interrupted);
+    assert_eq!(first.completed, 1);
+    let resumed = run::<CpuAutodiff>(
+        &cfg2,
+        Default::default(),
+        &RunOptions {
+            resume: true,
+            ..quiet()
+        },
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert_eq!(resumed.completed, 2);
+
+    // The buffer file is byte-identical; the weights are compared by value (a checkpoint
+    // also records Burn's random parameter ids, which a reload does not keep).
+    let a = std::fs::read(straight.join("checkpoint/buffer.bin")).unwrap();
+    let b = std::fs::read(stopped.join("checkpoint/buffer.bin")).unwrap();
+    assert!(a == b, "the replay buffers differ");
+    for f in ["checkpoint/weights.ckpt", "best.ckpt"] {
+        assert_eq!(
+            outputs(&straight.join(f)),
+            outputs(&stopped.join(f)),
+            "{f} differs"
+        );
+    }
+    let strip = |p: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                for k in [
+                    "seconds",
+                    "selfplay_seconds",
+                    "train_seconds",
+                    "arena_seconds",
+                    "rounds_per_minute",
+                    "examples_per_minute",
+                    "evaluations_per_second",
+                    "mean_server_batch",
+                ] {
+                    v.as_object_mut().unwrap().remove(k);
+                }
+                v
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(&straight.join("metrics.jsonl")),
+        strip(&stopped.join("metrics.jsonl"))
+    );
+    // Resuming with another configuration is refused.
+    let mut other = tiny(&stopped);
+    other.seed += 1;
+    let err = run::<CpuAutodiff>(
+        &other,
+        Default::default(),
+        &RunOptions {
+            resume: true,
+            ..quiet()
+        },
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("another configuration"), "{err}");
+    std::fs::remove_dir_all(&straight).unwrap();
+    std::fs::remove_dir_all(&stopped).unwrap();
+}
