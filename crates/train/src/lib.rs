@@ -1,5 +1,7 @@
 //! The training pipeline: self-play, replay buffer, learner, arena, ratings, checkpoints.
 
+pub mod agents;
+pub mod arena;
 pub mod buffer;
 pub mod config;
 pub mod evaluate;
@@ -7,6 +9,7 @@ pub mod example;
 pub mod learner;
 pub mod metrics;
 pub mod net_agent;
+pub mod ratings;
 pub mod run;
 pub mod selfplay;
 pub mod state;

@@ -1,0 +1,296 @@
+//! Players for the arena, named by short specs: `random`, `heuristic`, `rollout:SIMS`,
+//! `net:CHECKPOINT[:PRESET]`.
+//!
+//! An [`Agent`] decides from an [`Observation`] only (its hand and public information), so
+//! it cannot see hidden cards. Network agents live in another module: the caller hands
+//! [`AgentSpec::build`] a [`NetAgentFactory`] that makes them.
+
+use anyhow::{Result, anyhow};
+use game::{Bot, HeuristicBot, Observation, RandomBot};
+use mcts::{Preset, RolloutAgent};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// A player in the arena.
+pub trait Agent {
+    /// Chooses an action index (bid k = k, card = card index) among `obs.legal_actions()`.
+    /// Only called when `obs.seat()` is the seat to act.
+    fn act(&mut self, obs: &Observation) -> usize;
+
+    /// A short name for messages, such as its spec.
+    fn name(&self) -> &str;
+}
+
+/// Makes network agents for `net:` specs. Called once per seat of every table (with a seed
+/// per seat), from several threads at once: load a checkpoint once and hand out cheap agents.
+pub trait NetAgentFactory: Sync {
+    fn build(&self, checkpoint: &Path, preset: Preset, seed: u64) -> Result<Box<dyn Agent>>;
+}
+
+impl<F> NetAgentFactory for F
+where
+    F: Fn(&Path, Preset, u64) -> Result<Box<dyn Agent>> + Sync,
+{
+    fn build(&self, checkpoint: &Path, preset: Preset, seed: u64) -> Result<Box<dyn Agent>> {
+        self(checkpoint, preset, seed)
+    }
+}
+
+/// Uniformly random legal actions.
+pub struct RandomAgent(RandomBot);
+
+impl RandomAgent {
+    pub fn new(seed: u64) -> RandomAgent {
+        RandomAgent(RandomBot::new(seed))
+    }
+}
+
+impl Agent for RandomAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        self.0.act(obs).index()
+    }
+    fn name(&self) -> &str {
+        "random"
+    }
+}
+
+/// The rule-of-thumb bot of the game crate (deterministic).
+pub struct HeuristicAgent;
+
+impl Agent for HeuristicAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        HeuristicBot.act(obs).index()
+    }
+    fn name(&self) -> &str {
+        "heuristic"
+    }
+}
+
+/// Determinized MCTS with random rollouts instead of a network.
+pub struct RolloutSearchAgent {
+    inner: RolloutAgent,
+    name: String,
+}
+
+impl RolloutSearchAgent {
+    pub fn new(simulations: usize, seed: u64) -> RolloutSearchAgent {
+        RolloutSearchAgent {
+            inner: RolloutAgent::new(simulations, seed),
+            name: format!("rollout:{simulations}"),
+        }
+    }
+}
+
+impl Agent for RolloutSearchAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        // The search only fails when asked out of turn or after the round, which the
+        // contract of `act` rules out: a failure here is the caller's bug.
+        match self.inner.choose(obs) {
+            Ok(action) => action,
+            Err(e) => panic!("{} asked to act where it cannot: {e}", self.name),
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Which agent to build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentSpec {
+    Random,
+    Heuristic,
+    /// Rollout search with this many simulations per decision (at least 1).
+    Rollout {
+        simulations: usize,
+    },
+    /// A network checkpoint searched with a preset.
+    Net {
+        checkpoint: PathBuf,
+        preset: Preset,
+    },
+}
+
+/// A spec that does not parse, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("bad agent spec {spec:?}: {why}")]
+pub struct AgentSpecError {
+    pub spec: String,
+    pub why: String,
+}
+
+const SPEC_FORMS: &str = "use random, heuristic, rollout:SIMS or net:CHECKPOINT[:PRESET]";
+
+impl FromStr for AgentSpec {
+    type Err = AgentSpecError;
+
+    fn from_str(text: &str) -> Result<AgentSpec, AgentSpecError> {
+        let spec = text.trim();
+        let bad = |why: String| AgentSpecError {
+            spec: spec.to_string(),
+            why,
+        };
+        let (kind, arg) = match spec.split_once(':') {
+            Some((kind, arg)) => (kind, Some(arg)),
+            None => (spec, None),
+        };
+        match (kind, arg) {
+            ("", _) => Err(bad(format!("empty: {SPEC_FORMS}"))),
+            ("random", None) => Ok(AgentSpec::Random),
+            ("heuristic", None) => Ok(AgentSpec::Heuristic),
+            ("random" | "heuristic", Some(_)) => Err(bad(format!("{kind} takes no argument"))),
+            ("rollout", None) => Err(bad(
+                "rollout needs a simulation count, as in rollout:100".into()
+            )),
+            ("rollout", Some(n)) => match n.parse::<usize>() {
+                Ok(0) => Err(bad("rollout needs at least 1 simulation".into())),
+                Ok(simulations) => Ok(AgentSpec::Rollout { simulations }),
+                Err(_) => Err(bad(format!(
+                    "{n:?} is not a simulation count (a whole number >= 1)"
+                ))),
+            },
+            ("net", None | Some("")) => Err(bad(
+                "net needs a checkpoint path, as in net:runs/a/checkpoint:medium".into(),
+            )),
+            ("net", Some(rest)) => parse_net(rest).map_err(bad),
+            _ => Err(bad(format!("unknown agent kind {kind:?}: {SPEC_FORMS}"))),
+        }
+    }
+}
+
+/// `CHECKPOINT[:PRESET]`: text after the last `:` is the preset, so a path holding `:` must
+/// be followed by an explicit preset.
+fn parse_net(rest: &str) -> Result<AgentSpec, String> {
+    let (path, preset) = match rest.rsplit_once(':') {
+        Some((path, preset)) => {
+            let preset = preset.parse::<Preset>().map_err(|e| e.to_string())?;
+            (path, preset)
+        }
+        None => (rest, light()),
+    };
+    if path.is_empty() {
+        return Err("net needs a checkpoint path before the preset".into());
+    }
+    Ok(AgentSpec::Net {
+        checkpoint: PathBuf::from(path),
+        preset,
+    })
+}
+
+fn light() -> Preset {
+    "light".parse().expect("a built-in preset")
+}
+
+/// The preset's name if it is a built-in one, else `WxS`.
+fn preset_name(p: Preset) -> String {
+    for name in ["light", "medium", "heavy"] {
+        if name.parse::<Preset>().ok() == Some(p) {
+            return name.to_string();
+        }
+    }
+    p.to_string()
+}
+
+impl fmt::Display for AgentSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgentSpec::Random => write!(f, "random"),
+            AgentSpec::Heuristic => write!(f, "heuristic"),
+            AgentSpec::Rollout { simulations } => write!(f, "rollout:{simulations}"),
+            AgentSpec::Net { checkpoint, preset } => {
+                write!(f, "net:{}:{}", checkpoint.display(), preset_name(*preset))
+            }
+        }
+    }
+}
+
+impl AgentSpec {
+    /// A fresh agent whose random choices all follow from `seed`. `net` makes `net:` agents;
+    /// without it they are refused.
+    pub fn build(&self, seed: u64, net: Option<&dyn NetAgentFactory>) -> Result<Box<dyn Agent>> {
+        Ok(match self {
+            AgentSpec::Random => Box::new(RandomAgent::new(seed)),
+            AgentSpec::Heuristic => Box::new(HeuristicAgent),
+            AgentSpec::Rollout { simulations } => {
+                Box::new(RolloutSearchAgent::new(*simulations, seed))
+            }
+            AgentSpec::Net { checkpoint, preset } => {
+                let factory = net.ok_or_else(|| {
+                    anyhow!("{self}: net agents need a network backend, and none was given")
+                })?;
+                factory.build(checkpoint, *preset, seed)?
+            }
+        })
+    }
+}
+
+/// Parses a comma-separated list of specs (blanks around names are ignored).
+pub fn parse_agent_list(list: &str) -> Result<Vec<AgentSpec>, AgentSpecError> {
+    list.split(',').map(str::parse).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_round_trip_through_text() {
+        for text in [
+            "random",
+            "heuristic",
+            "rollout:7",
+            "net:ckpt/a.bin:light",
+            "net:x:4x25",
+        ] {
+            let spec: AgentSpec = text.parse().unwrap();
+            assert_eq!(spec.to_string(), text);
+        }
+        let spec: AgentSpec = "net:C:/runs/a:medium".parse().unwrap();
+        assert_eq!(
+            spec,
+            AgentSpec::Net {
+                checkpoint: "C:/runs/a".into(),
+                preset: "medium".parse().unwrap()
+            }
+        );
+        assert_eq!(
+            "net:ckpt".parse::<AgentSpec>().unwrap().to_string(),
+            "net:ckpt:light"
+        );
+    }
+
+    #[test]
+    fn bad_specs_name_the_spec_and_the_reason() {
+        for (text, why) in [
+            ("rollout:abc", "not a simulation count"),
+            ("rollout:0", "at least 1"),
+            ("rollout", "needs a simulation count"),
+            ("foo", "unknown agent kind"),
+            ("net:", "checkpoint path"),
+            ("net", "checkpoint path"),
+            ("net::light", "checkpoint path"),
+            ("net:a:fast", "fast"),
+            ("random:3", "no argument"),
+            ("", "empty"),
+        ] {
+            let e = text.parse::<AgentSpec>().unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.contains(&format!("{text:?}")), "{msg}");
+            assert!(msg.contains(why), "{text}: {msg}");
+        }
+        assert!(parse_agent_list("random,,heuristic").is_err());
+        assert_eq!(parse_agent_list(" random, rollout:5").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn net_agents_need_a_backend() {
+        let spec: AgentSpec = "net:ckpt".parse().unwrap();
+        let e = spec.build(1, None).err().unwrap().to_string();
+        assert!(e.contains("net agents need a network backend"), "{e}");
+        let factory = |_: &Path, _: Preset, seed: u64| -> Result<Box<dyn Agent>> {
+            Ok(Box::new(RandomAgent::new(seed)))
+        };
+        assert!(spec.build(1, Some(&factory)).is_ok());
+    }
+}
