@@ -238,23 +238,24 @@ where
             cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || it + 1 == cfg.iterations);
         if due && !stop.load(Ordering::SeqCst) {
             status("arena", &st, &records);
-            arena = evaluate_network::<B::InnerBackend>(
-                cfg,
+            let candidate = out.join("candidate.ckpt");
+            checkpoint::save(
+                &candidate,
                 &learner.inference_net(),
+                &Metadata {
+                    iteration: it + 1,
+                    extra: serde_json::Value::Null,
+                },
+            )?;
+            arena = evaluate_network(
+                cfg,
+                &candidate,
                 &out.join("best.ckpt"),
-                &device_inner::<B>(&device),
                 phase_seed(cfg.seed, it, PHASE_ARENA),
                 threads,
             )?;
             if arena.promote {
-                checkpoint::save(
-                    &out.join("best.ckpt"),
-                    &learner.inference_net(),
-                    &Metadata {
-                        iteration: it + 1,
-                        extra: serde_json::Value::Null,
-                    },
-                )?;
+                std::fs::rename(&candidate, out.join("best.ckpt"))?;
                 st.best_iteration = it + 1;
             }
         }

@@ -48,6 +48,10 @@ pub struct ArenaReport {
     /// Deals (or games) times rotations.
     pub tables: usize,
     pub seed: u64,
+    /// Per agent, its mean score per round in each deal (or game), in deal order: what
+    /// paired comparisons are computed from.
+    #[serde(skip)]
+    pub deal_means: Vec<Vec<f64>>,
 }
 
 /// Report names: the specs, numbered from the second copy on so each name is unique.
@@ -154,7 +158,19 @@ impl ArenaReport {
             games: games_mode.then_some(units.len()),
             tables: units.iter().map(Vec::len).sum(),
             seed: cfg.seed,
+            deal_means,
         }
+    }
+
+    /// Agent `a`'s mean score per round minus agent `b`'s, paired by deal, with the
+    /// half-width of its 95% interval (`None` with fewer than two deals).
+    pub fn paired_difference(&self, a: usize, b: usize) -> (f64, Option<f64>) {
+        let diffs: Vec<f64> = self.deal_means[a]
+            .iter()
+            .zip(&self.deal_means[b])
+            .map(|(x, y)| x - y)
+            .collect();
+        mean_ci95(&diffs)
     }
 
     /// The report as one line of JSON.

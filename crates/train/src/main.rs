@@ -1,0 +1,191 @@
+//! `cargo run -p train --release`: trains BlobNet by self-play (the default run is small and
+//! runs on this CPU); `... -- arena --agents A,B,...` plays agents against each other.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use train::config::TrainConfig;
+use train::run::{RunOptions, run};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "train",
+    version,
+    about = "Self-play training for Blob (and an arena)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// A TOML config (keys it leaves out keep the defaults of configs/default.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Print the effective configuration and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Where the network runs: cpu or cuda.
+    #[arg(long)]
+    device: Option<String>,
+    /// Self-play threads (0 = all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long)]
+    iterations: Option<u64>,
+    /// Search preset for self-play: light, medium, heavy or WxS.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Network preset: small, peer or tiny.
+    #[arg(long)]
+    net: Option<String>,
+    /// rounds or games.
+    #[arg(long)]
+    mode: Option<String>,
+    /// Rounds (or games) of self-play per iteration.
+    #[arg(long)]
+    per_iteration: Option<u64>,
+    /// Output folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Play agents against each other (duplicate deals, seats rotated): random, heuristic,
+    /// rollout:SIMS, net:CHECKPOINT[:PRESET].
+    Arena(train::arena::ArenaArgs),
+}
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Arena(args)) = cli.command {
+        let nets = train::net_agent::NetFactory::default();
+        return train::arena::arena_main_with(args, Some(&nets));
+    }
+    let mut cfg = match &cli.config {
+        Some(path) => TrainConfig::from_file(path).map_err(anyhow::Error::msg)?,
+        None => TrainConfig::default(),
+    };
+    if let Some(d) = cli.device {
+        cfg.device = d;
+    }
+    if let Some(t) = cli.threads {
+        cfg.threads = t;
+    }
+    if let Some(i) = cli.iterations {
+        cfg.iterations = i;
+    }
+    if let Some(p) = cli.preset {
+        cfg.selfplay.preset = p;
+    }
+    if let Some(n) = cli.net {
+        cfg.net.preset = n;
+    }
+    if let Some(m) = cli.mode {
+        cfg.selfplay.mode = m.parse().map_err(anyhow::Error::msg)?;
+    }
+    if let Some(n) = cli.per_iteration {
+        cfg.selfplay.per_iteration = n;
+    }
+    if let Some(o) = cli.out {
+        cfg.out = o;
+    }
+    if let Some(s) = cli.seed {
+        cfg.seed = s;
+    }
+    cfg.validate()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    if cli.print_config {
+        println!("# Effective configuration (every key is documented in configs/default.toml)");
+        print!("{}", cfg.to_toml());
+        return Ok(());
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopping now");
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping at the next safe point (the last checkpoint is kept; Ctrl-C again to quit now)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    let opts = RunOptions {
+        resume: cli.resume,
+        quiet: cli.quiet,
+        stop_after: None,
+    };
+    println!(
+        "training: {} iterations of {} {} | search {} | net {} | device {} | {} threads | out {}",
+        cfg.iterations,
+        cfg.selfplay.per_iteration,
+        match cfg.selfplay.mode {
+            train::selfplay::Mode::Rounds => "rounds",
+            train::selfplay::Mode::Games => "games",
+        },
+        cfg.selfplay.preset,
+        cfg.net.preset,
+        cfg.device,
+        cfg.thread_count(),
+        cfg.out.display()
+    );
+    let kind: model::backend::DeviceKind =
+        cfg.device.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    kind.check().map_err(anyhow::Error::msg)?;
+    let summary = match kind {
+        model::backend::DeviceKind::Cpu => {
+            run::<model::backend::CpuAutodiff>(&cfg, Default::default(), &opts, stop)?
+        }
+        model::backend::DeviceKind::Cuda => run_cuda(&cfg, &opts, stop)?,
+    };
+    if summary.interrupted {
+        println!(
+            "stopped after {} finished iterations; continue with --resume (checkpoint in {})",
+            summary.completed,
+            cfg.out.display()
+        );
+    } else {
+        println!(
+            "done: {} iterations; best network from iteration {}; metrics, plots and checkpoints in {}",
+            summary.completed,
+            summary.best_iteration,
+            cfg.out.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "cuda")]
+fn run_cuda(
+    cfg: &TrainConfig,
+    opts: &RunOptions,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<train::run::RunSummary> {
+    run::<model::backend::GpuAutodiff>(cfg, model::backend::GpuDevice::new(0), opts, stop)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn run_cuda(
+    _: &TrainConfig,
+    _: &RunOptions,
+    _: Arc<AtomicBool>,
+) -> anyhow::Result<train::run::RunSummary> {
+    anyhow::bail!(model::backend::NO_CUDA_FEATURE)
+}
