@@ -42,8 +42,11 @@ impl RolloutAgent {
     pub fn new(simulations: usize, seed: u64) -> RolloutAgent {
         let worlds = Self::worlds_for(simulations);
         let per_world = simulations.div_ceil(worlds).max(1);
+        let mut params = SearchParams::new(worlds, per_world).with_batch(1);
+        // A rollout plays the whole world: its values already see every hand.
+        params.searcher_values = false;
         RolloutAgent {
-            params: SearchParams::new(worlds, per_world).with_batch(1),
+            params,
             evaluator: RolloutEvaluator::new(seed),
             seed,
             decisions: 0,

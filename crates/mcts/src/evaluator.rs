@@ -8,13 +8,16 @@ use crate::value::{terminal_values_in, to_relative};
 use game::{ActionSet, ENCODING_LEN, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Round};
 use rand::{RngExt, SeedableRng};
 
-/// One position to evaluate.
+/// One position to evaluate, from one seat's point of view.
 #[derive(Clone, Debug)]
 pub struct EvalRequest {
-    /// The encoding of the mover's own observation in the world (`game::encode`).
+    /// The encoding of `seat`'s own observation in the world (`game::encode`): the mover's,
+    /// or the searcher's when its value is asked from its own view.
     pub encoding: [f32; ENCODING_LEN],
-    /// The mover's legal actions.
+    /// `seat`'s legal actions (empty when it is not to act).
     pub legal: ActionSet,
+    /// The seat whose observation this is; values come back relative to it.
+    pub seat: u8,
     /// The sampled world the position lies in. Only simulating evaluators (rollouts) read it;
     /// a network sees the encoding alone. It holds no true hidden card of the searcher's
     /// opponents: it was sampled from the searcher's observation.
@@ -28,8 +31,9 @@ pub struct EvalRequest {
 pub struct Evaluation {
     /// Policy logits over the 52 actions; the search applies a softmax over legal actions.
     pub logits: [f32; NUM_ACTIONS],
-    /// Value per seat, index k = the seat k places left of the mover (index 0 = the mover), on
-    /// the scale of [`crate::value`]. Entries at or beyond the player count are ignored.
+    /// Value per seat, index k = the seat k places left of the request's seat (index 0 = that
+    /// seat), on the scale of [`crate::value`]. Entries at or beyond the player count are
+    /// ignored.
     pub values: [f32; MAX_PLAYERS],
 }
 
@@ -129,7 +133,7 @@ impl Evaluator for RolloutEvaluator {
             let p = req.world.public().players();
             out.push(Evaluation {
                 logits: [0.0; NUM_ACTIONS],
-                values: to_relative(&abs, req.world.to_act(), p),
+                values: to_relative(&abs, req.seat as usize, p),
             });
         }
     }

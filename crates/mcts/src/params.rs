@@ -33,6 +33,11 @@ pub struct SearchParams {
     /// Virtual visits (each counted as a loss for the mover who chose the edge) put on the
     /// path of a leaf while its evaluation is pending.
     pub virtual_loss: f32,
+    /// Also evaluate the searching seat's own observation at each leaf where another seat
+    /// moves, and take the searcher's value from it. The mover's observation cannot see the
+    /// searcher's hand, so its estimate of the searcher's value ignores it (one extra
+    /// evaluation per such leaf; useless for rollouts, which see the whole world).
+    pub searcher_values: bool,
     /// Root Dirichlet noise: concentration and weight (epsilon 0 = no noise).
     pub dirichlet_alpha: f32,
     pub dirichlet_epsilon: f32,
@@ -49,6 +54,7 @@ impl SearchParams {
             parallel_batch_size: 8,
             in_flight_ratio: 1.0,
             virtual_loss: 1.0,
+            searcher_values: true,
             dirichlet_alpha: 0.5,
             dirichlet_epsilon: 0.0,
         }

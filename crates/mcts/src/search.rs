@@ -44,6 +44,10 @@ struct PendingLeaf {
     tree: u32,
     node: u32,
     depth: u32,
+    /// Index of the request for the mover's observation, and of the one for the searcher's
+    /// own observation when it is asked separately (see `SearchParams::searcher_values`).
+    request: u32,
+    searcher_request: Option<u32>,
 }
 
 /// One decision's search, resumable.
@@ -135,7 +139,7 @@ impl Search {
         }
         assert_eq!(
             answers.len(),
-            self.pending.len(),
+            self.requests.len(),
             "one answer per request of the last step"
         );
         self.absorb(answers);
@@ -191,28 +195,45 @@ impl Search {
 
     fn request(&mut self, tree: usize, node: u32, depth: u32, state: &Round) {
         let mover = state.to_act();
-        let game = self.obs.game;
-        let obs = Observation::of_round(state, mover, game);
-        self.requests.push(EvalRequest {
-            encoding: encode(&obs),
-            legal: state.legal_actions(),
-            world: *state,
-            game,
-        });
+        let request = self.push_request(state, mover);
+        // The mover's observation cannot know the searcher's hand, so its estimate of the
+        // searcher's value is blind to it: ask the searcher's own observation for that one.
+        let searcher = self.obs.seat();
+        let searcher_request = (self.params.searcher_values && mover != searcher)
+            .then(|| self.push_request(state, searcher));
         self.pending.push(PendingLeaf {
             tree: tree as u32,
             node,
             depth,
+            request,
+            searcher_request,
         });
+    }
+
+    /// Adds a request for `seat`'s own observation in `state`; returns its index.
+    fn push_request(&mut self, state: &Round, seat: usize) -> u32 {
+        let game = self.obs.game;
+        let obs = Observation::of_round(state, seat, game);
+        self.requests.push(EvalRequest {
+            encoding: encode(&obs),
+            legal: obs.legal_actions(),
+            seat: seat as u8,
+            world: *state,
+            game,
+        });
+        (self.requests.len() - 1) as u32
     }
 
     /// Expands every pending leaf with its answer and backs the values up.
     fn absorb(&mut self, answers: &[Evaluation]) {
         let mut roots = Vec::new();
-        for (i, (leaf, eval)) in self.pending.iter().zip(answers).enumerate() {
+        for leaf in &self.pending {
             let tree = &mut self.trees[leaf.tree as usize];
-            let state = &self.requests[i].world;
-            let values = tree.expand(leaf.node, state, eval);
+            let state = &self.requests[leaf.request as usize].world;
+            let mut values = tree.expand(leaf.node, state, &answers[leaf.request as usize]);
+            if let Some(r) = leaf.searcher_request {
+                values[self.obs.seat()] = answers[r as usize].values[0];
+            }
             if leaf.node == tree.root {
                 tree.backup(leaf.node, &values, false);
                 roots.push(leaf.tree as usize);

@@ -133,24 +133,44 @@ fn information_set_invariance() {
 
 #[test]
 fn requests_hold_the_movers_own_observation() {
-    // Every request's encoding must be the encoding of its world's mover, and that world
-    // must keep the searcher's hand and never show the searcher anything it cannot know.
+    // Every request's encoding is the observation of its seat in its world: the mover's, or
+    // the searcher's own (asked for the searcher's value where another seat moves). A world
+    // keeps the searcher's hand and nothing in a request shows it more than it may know.
     let mut r = rng(8);
     for case in 0..20u64 {
         let round = random_position(4, 5, &mut r);
         let seat = round.to_act();
         let obs = round.observation(seat);
-        let mut search = Search::new(&obs, &SearchParams::MEDIUM.with_batch(8), case).unwrap();
-        let mut answers = Vec::new();
-        let mut ev = UniformEvaluator;
-        while let Step::NeedEval(reqs) = search.step(&answers) {
-            for req in reqs {
-                let mover = req.world.to_act();
-                assert_eq!(req.encoding, game::encode(&req.world.observation(mover)));
-                assert_eq!(req.legal, req.world.legal_actions());
-                assert_eq!(req.world.hand(seat).difference(obs.hand), CardSet::EMPTY);
+        for searcher_values in [true, false] {
+            let mut params = SearchParams::MEDIUM.with_batch(8);
+            params.searcher_values = searcher_values;
+            let mut search = Search::new(&obs, &params, case).unwrap();
+            let mut answers = Vec::new();
+            let mut ev = UniformEvaluator;
+            while let Step::NeedEval(reqs) = search.step(&answers) {
+                let mut movers_elsewhere = 0;
+                let mut searcher_views = 0;
+                for req in reqs {
+                    let mover = req.world.to_act();
+                    let s = req.seat as usize;
+                    let own = req.world.observation(s);
+                    assert_eq!(req.encoding, game::encode(&own));
+                    assert_eq!(req.legal, own.legal_actions());
+                    assert_eq!(req.world.hand(seat).difference(obs.hand), CardSet::EMPTY);
+                    if s == mover {
+                        movers_elsewhere += (mover != seat) as usize;
+                    } else {
+                        assert_eq!(
+                            s, seat,
+                            "a request for a seat that is neither mover nor searcher"
+                        );
+                        searcher_views += 1;
+                    }
+                }
+                let expected = if searcher_values { movers_elsewhere } else { 0 };
+                assert_eq!(searcher_views, expected);
+                ev.evaluate(reqs, &mut answers);
             }
-            ev.evaluate(reqs, &mut answers);
         }
     }
 }

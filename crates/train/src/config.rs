@@ -135,6 +135,10 @@ impl TrainConfig {
                 self.selfplay.temperature
             ));
         }
+        self.selfplay
+            .preset
+            .parse::<Preset>()
+            .map_err(|e| format!("selfplay.preset: {e}"))?;
         self.search_params()
             .validate()
             .map_err(|e| format!("selfplay: {e}"))?;

@@ -11,9 +11,10 @@ pub struct Example {
     /// `game::encode` of the mover's observation, in half precision (every value lies in
     /// [-1, 1]; f16 keeps 3 significant digits, plenty for inputs).
     pub encoding: [f16; ENCODING_LEN],
-    /// Legal actions (bit k = action k).
+    /// Legal actions (bit k = action k); 0 for a value-only example (a seat's view while
+    /// another seat is to act).
     pub legal: u64,
-    /// The search's visit distribution over the 52 actions.
+    /// The search's visit distribution over the 52 actions (all 0 for a value-only example).
     pub policy: [f32; NUM_ACTIONS],
     /// Value target per seat, relative to the mover (index 0 = the mover).
     pub value: [f32; MAX_PLAYERS],
@@ -35,6 +36,11 @@ impl Example {
             policy,
             value,
         }
+    }
+
+    /// Whether the example trains the policy (it was the mover's decision).
+    pub fn has_policy(&self) -> bool {
+        self.legal != 0
     }
 
     pub fn encoding_f32(&self, out: &mut [f32]) {

@@ -185,9 +185,14 @@ impl<B: AutodiffBackend> Learner<B> {
             .net
             .forward(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
         let target_policy = t(b.policy, NUM_ACTIONS);
-        // Cross-entropy against the search's visit distribution. Illegal actions have target
-        // 0 and a very negative (finite) log-probability, so they add exactly 0.
-        let policy_loss = (target_policy * out.log_policy).sum_dim(1).mean().neg();
+        // Cross-entropy against the search's visit distribution, averaged over the rows that
+        // have one (value-only rows have an all-zero target). Illegal actions have target 0
+        // and a very negative (finite) log-probability, so they add exactly 0.
+        let policy_rows = b.policy_rows.max(1) as f32;
+        let policy_loss = (target_policy * out.log_policy)
+            .sum()
+            .neg()
+            .div_scalar(policy_rows);
         let seat_mask = t(b.seat_mask, MAX_PLAYERS);
         let seats = seat_mask.clone().sum();
         let diff = out.values - t(b.values, MAX_PLAYERS);
@@ -236,6 +241,7 @@ struct Batch {
     policy: Vec<f32>,
     values: Vec<f32>,
     seat_mask: Vec<f32>,
+    policy_rows: usize,
 }
 
 impl Batch {
@@ -247,6 +253,7 @@ impl Batch {
             policy: Vec::with_capacity(n * NUM_ACTIONS),
             values: Vec::with_capacity(n * MAX_PLAYERS),
             seat_mask: Vec::with_capacity(n * MAX_PLAYERS),
+            policy_rows: examples.iter().filter(|e| e.has_policy()).count(),
         };
         for (i, e) in examples.iter().enumerate() {
             let row = &mut b.inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN];

@@ -193,7 +193,8 @@ pub struct RoundSummary {
     pub scores: Vec<u8>,
 }
 
-/// A decision waiting for its value target (known when the round or the game ends).
+/// A decision waiting for its value target (known when the round or the game ends). A
+/// bystander's view (value only) has no legal action and an all-zero policy.
 struct Decision {
     encoding: [f32; game::ENCODING_LEN],
     legal: u64,
@@ -369,6 +370,23 @@ impl Slot {
         )
     }
 
+    /// Adds a value-only example from another seat's own observation at this point. The
+    /// search asks the network for the searcher's value at positions where someone else is to
+    /// move; without these examples the network would never have seen such an observation.
+    fn push_bystander(&mut self, mover: usize) {
+        let round = *self.round();
+        let p = round.public().players();
+        let seat = (mover + 1 + self.rng.random_range(0..p - 1)) % p;
+        let obs = Observation::of_round(&round, seat, self.context());
+        self.decisions.push(Decision {
+            encoding: encode(&obs),
+            legal: 0,
+            policy: [0.0; NUM_ACTIONS],
+            mover: seat,
+            round: self.round_index(),
+        });
+    }
+
     /// Plays until the slot needs evaluations (appended to `batch`; returns how many) or its
     /// round/game is over (returns 0).
     fn advance(&mut self, cfg: &SelfPlayConfig, batch: &mut Vec<mcts::EvalRequest>) -> usize {
@@ -398,6 +416,7 @@ impl Slot {
                             mover,
                             round: self.round_index(),
                         });
+                        self.push_bystander(mover);
                         self.apply(action);
                     }
                 }

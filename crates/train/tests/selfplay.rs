@@ -58,6 +58,11 @@ fn round_value_targets_equal_the_scores() {
             }
             assert!(e.value[r.players..].iter().all(|&v| v == 0.0));
             let total: f32 = e.policy.iter().sum();
+            if !e.has_policy() {
+                // A bystander's view: value only.
+                assert_eq!(total, 0.0);
+                continue;
+            }
             assert!((total - 1.0).abs() < 1e-4);
             for (a, &p) in e.policy.iter().enumerate() {
                 assert!(
@@ -74,7 +79,14 @@ fn round_value_targets_equal_the_scores() {
         }
     }
     assert_eq!(examples as u64, stats.examples);
-    assert_eq!(stats.searched, stats.examples);
+    // One decision example and one bystander (value-only) example per searched decision.
+    assert_eq!(2 * stats.searched, stats.examples);
+    let with_policy = done
+        .iter()
+        .flat_map(|f| &f.examples)
+        .filter(|e| e.has_policy())
+        .count();
+    assert_eq!(with_policy as u64, stats.searched);
 }
 
 #[test]
