@@ -251,7 +251,6 @@ impl<M: BatchModel> Server<M> {
                 self.local.swaps += 1;
             }
             self.run_batch();
-            *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = self.local;
         }
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = self.local;
     }
@@ -297,6 +296,9 @@ impl<M: BatchModel> Server<M> {
         self.local.batches += 1;
         self.local.rows += rows as u64;
         self.local.requests += requests.len() as u64;
+        // Publish before answering, so a client that reads the statistics after its answer
+        // sees its own batch counted.
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = self.local;
         let mut row = 0;
         for r in requests {
             let n = r.inputs.len() / ENCODING_LEN;
