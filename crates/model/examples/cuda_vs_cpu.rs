@@ -41,8 +41,12 @@ fn main() {
     let mut failed = false;
     for n in [1usize, 7, 64, 1024] {
         // Deterministic inputs in [-1, 1] and masks with several legal actions per row.
-        let x: Vec<f32> = (0..n * 256).map(|i| ((i * 7919 % 2003) as f32 / 1001.5) - 1.0).collect();
-        let m: Vec<f32> = (0..n * 52).map(|i| ((i * 31 + i / 52) % 3 != 0) as u8 as f32).collect();
+        let x: Vec<f32> = (0..n * 256)
+            .map(|i| ((i * 7919 % 2003) as f32 / 1001.5) - 1.0)
+            .collect();
+        let m: Vec<f32> = (0..n * 52)
+            .map(|i| ((i * 31 + i / 52) % 3 != 0) as u8 as f32)
+            .collect();
         let run_cpu = net_cpu.forward(
             Tensor::<Cpu, 2>::from_data(TensorData::new(x.clone(), [n, 256]), &cpu),
             Tensor::<Cpu, 2>::from_data(TensorData::new(m.clone(), [n, 52]), &cpu),
@@ -52,8 +56,18 @@ fn main() {
             Tensor::<Gpu, 2>::from_data(TensorData::new(m.clone(), [n, 52]), &gpu),
         );
         for (what, a, b, width) in [
-            ("policy", run_cpu.log_policy.into_data(), run_gpu.log_policy.into_data(), 52),
-            ("values", run_cpu.values.into_data(), run_gpu.values.into_data(), 8),
+            (
+                "policy",
+                run_cpu.log_policy.into_data(),
+                run_gpu.log_policy.into_data(),
+                52,
+            ),
+            (
+                "values",
+                run_cpu.values.into_data(),
+                run_gpu.values.into_data(),
+                8,
+            ),
         ] {
             let a = a.to_vec::<f32>().expect("f32 outputs");
             let b = b.to_vec::<f32>().expect("f32 outputs");
@@ -68,7 +82,10 @@ fn main() {
                     worst = worst.max(err);
                     if err > 1e-3 {
                         failed = true;
-                        eprintln!("batch {n}, row {row}, {what}[{k}]: cpu {} cuda {} (relative error {err:.2e})", a[i], b[i]);
+                        eprintln!(
+                            "batch {n}, row {row}, {what}[{k}]: cpu {} cuda {} (relative error {err:.2e})",
+                            a[i], b[i]
+                        );
                     }
                 }
             }
