@@ -35,10 +35,7 @@ impl ServerEvaluator {
         out.clear();
         let mut inputs = Vec::with_capacity(requests.len() * ENCODING_LEN);
         let mut masks = Vec::with_capacity(requests.len() * NUM_ACTIONS);
-        for r in requests {
-            inputs.extend_from_slice(&r.encoding);
-            masks.extend_from_slice(&game::encoding::mask_of(r.legal));
-        }
+        append_rows(requests, &mut inputs, &mut masks);
         let answers = self.client.evaluate(inputs, masks)?;
         out.extend(answers.into_iter().map(|a| Evaluation {
             logits: a.policy,
@@ -93,11 +90,7 @@ impl<M: BatchModel> Evaluator for DirectEvaluator<M> {
         }
         self.inputs.clear();
         self.masks.clear();
-        for r in requests {
-            self.inputs.extend_from_slice(&r.encoding);
-            self.masks
-                .extend_from_slice(&game::encoding::mask_of(r.legal));
-        }
+        append_rows(requests, &mut self.inputs, &mut self.masks);
         let n = requests.len();
         self.model.forward(
             &self.inputs,
@@ -116,5 +109,13 @@ impl<M: BatchModel> Evaluator for DirectEvaluator<M> {
                     .expect("8 values per row"),
             }
         }));
+    }
+}
+
+/// Appends each request's encoding and legal mask as one row of the model's input.
+fn append_rows(requests: &[EvalRequest], inputs: &mut Vec<f32>, masks: &mut Vec<f32>) {
+    for r in requests {
+        inputs.extend_from_slice(&r.encoding);
+        masks.extend_from_slice(&game::encoding::mask_of(r.legal));
     }
 }
