@@ -61,7 +61,7 @@ impl Grid {
     fn from(a: SweepArgs) -> Grid {
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
         let (presets, pbs, rounds, warmup) = if a.quick {
-            (strings(&["light", "medium"]), vec![4, 16], 4, 1)
+            (strings(&["light", "medium"]), vec![4, 16], 150, 8)
         } else {
             (
                 strings(&["light", "medium", "heavy"]),
