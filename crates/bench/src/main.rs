@@ -184,6 +184,10 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
             }
         }
     }
+    // Bad input fails before anything runs, not after half a sweep.
+    for case in &cases {
+        case.validate()?;
+    }
     let mut rows: Vec<SelfplayRow> = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         eprintln!(

@@ -128,7 +128,8 @@ impl SelfplayCase {
         })
     }
 
-    fn validate(&self) -> Result<SelfPlayConfig> {
+    /// Checks every option; returns the self-play settings.
+    pub fn validate(&self) -> Result<SelfPlayConfig> {
         if self.threads == 0 {
             bail!("--threads must be at least 1");
         }
