@@ -1,0 +1,289 @@
+//! The `bench` command line: see docs/benchmarks.md.
+
+use anyhow::{Context, Result};
+use bench::net::NetSpec;
+use bench::selfplay::{SelfplayCase, SelfplayRow};
+use bench::{engine, inference, selfplay, training};
+use clap::{Args, Parser, Subcommand};
+use model::backend::DeviceKind;
+use std::path::PathBuf;
+use train::selfplay::Mode;
+
+#[derive(Parser)]
+#[command(
+    name = "bench",
+    about = "Benchmarks of self-play, inference, training and the engine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Real self-play through the inference server, over the cartesian product of the lists.
+    Selfplay(SelfplayArgs),
+    /// The network alone: positions/s per batch size.
+    Inference(InferenceArgs),
+    /// Learner steps/s on the CPU (Autodiff<Flex>) from a synthetic buffer.
+    Train(TrainArgs),
+    /// Rules and zero-cost-evaluator search speed, one thread.
+    Engine(EngineArgs),
+}
+
+#[derive(Args)]
+struct SelfplayArgs {
+    /// Self-play threads (comma list).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Search presets: light, medium, heavy or WxS (comma list).
+    #[arg(long, value_delimiter = ',', default_value = "medium")]
+    preset: Vec<String>,
+    /// Rounds timed (rounds mode: 4 players, 5 cards unless --players / --cards say otherwise).
+    #[arg(long, default_value_t = 20, conflicts_with = "games")]
+    rounds: u64,
+    /// Full games timed instead of rounds.
+    #[arg(long)]
+    games: Option<u64>,
+    #[arg(long, default_value_t = 4)]
+    players: usize,
+    /// Cards per hand in rounds mode.
+    #[arg(long, default_value_t = 5)]
+    cards: usize,
+    /// Starting hand size in games mode.
+    #[arg(long, default_value_t = 5)]
+    start_cards: usize,
+    /// small, peer, tiny, or a checkpoint path.
+    #[arg(long, default_value = "small")]
+    net: String,
+    /// cpu or cuda (cuda needs a binary built with --features cuda).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    #[arg(long, value_delimiter = ',', default_value = "8")]
+    parallel_batch_size: Vec<usize>,
+    #[arg(long, value_delimiter = ',', default_value = "512")]
+    max_batch: Vec<usize>,
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    batch_timeout_ms: Vec<f64>,
+    /// Rounds (or games) played before timing each configuration.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Rounds (or games) each thread keeps in flight.
+    #[arg(long, default_value_t = 32)]
+    in_flight: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the rows to this CSV file.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// End with one JSON line holding every row.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct InferenceArgs {
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32,128,512,1024")]
+    batch: Vec<usize>,
+    /// small, peer, tiny or checkpoint paths (comma list).
+    #[arg(long, value_delimiter = ',', default_value = "small,peer")]
+    net: Vec<String>,
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Seconds timed per measurement.
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[arg(long, value_delimiter = ',', default_value = "64,256,1024")]
+    batch: Vec<usize>,
+    #[arg(long, value_delimiter = ',', default_value = "small")]
+    net: Vec<String>,
+    /// Seconds timed per measurement.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Seconds timed per measurement.
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Selfplay(a) => selfplay_cmd(a),
+        Cmd::Inference(a) => inference_cmd(a),
+        Cmd::Train(a) => train_cmd(a),
+        Cmd::Engine(a) => engine_cmd(a),
+    }
+}
+
+fn device(s: &str) -> Result<DeviceKind> {
+    let kind: DeviceKind = s.parse().map_err(|e| anyhow::anyhow!("--device: {e}"))?;
+    kind.check()
+        .map_err(|e| anyhow::anyhow!("--device {kind}: {e}"))?;
+    Ok(kind)
+}
+
+fn json_line(key: &str, rows: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::json!({ key: rows }));
+    Ok(())
+}
+
+fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
+    let device = device(&a.device)?;
+    let net = NetSpec::parse(&a.net)?;
+    let (mode, count) = match a.games {
+        Some(g) => (Mode::Games, g),
+        None => (Mode::Rounds, a.rounds),
+    };
+    let mut cases = Vec::new();
+    for preset in &a.preset {
+        for &threads in &a.threads {
+            for &pbs in &a.parallel_batch_size {
+                for &max_batch in &a.max_batch {
+                    for &timeout in &a.batch_timeout_ms {
+                        cases.push(SelfplayCase {
+                            threads,
+                            preset: preset.clone(),
+                            mode,
+                            count,
+                            players: a.players,
+                            cards: a.cards,
+                            start_cards: a.start_cards,
+                            net: net.clone(),
+                            device,
+                            parallel_batch_size: pbs,
+                            max_batch,
+                            batch_timeout_ms: timeout,
+                            warmup: a.warmup,
+                            in_flight: a.in_flight,
+                            seed: a.seed,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // Bad input fails before anything runs, not after half a sweep.
+    for case in &cases {
+        case.validate()?;
+    }
+    let mut rows: Vec<SelfplayRow> = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        eprintln!(
+            "[{}/{}] {} threads, preset {}, parallel batch {}, max batch {}, timeout {} ms",
+            i + 1,
+            cases.len(),
+            case.threads,
+            case.preset,
+            case.parallel_batch_size,
+            case.max_batch,
+            case.batch_timeout_ms
+        );
+        rows.push(selfplay::run_case(case)?);
+    }
+    println!("{}", selfplay::render(&rows));
+    if let Some(path) = &a.output {
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("--output {}: cannot create the file", path.display()))?;
+        selfplay::write_csv(&rows, f)?;
+        println!("wrote {}", path.display());
+    }
+    if a.json {
+        json_line("selfplay", &rows)?;
+    }
+    Ok(())
+}
+
+fn inference_cmd(a: InferenceArgs) -> Result<()> {
+    let kind = device(&a.device)?;
+    let nets = a
+        .net
+        .iter()
+        .map(|n| NetSpec::parse(n))
+        .collect::<Result<Vec<_>>>()?;
+    let mut rows = Vec::new();
+    for net in &nets {
+        for &b in &a.batch {
+            rows.push(match kind {
+                DeviceKind::Cpu => inference::run::<model::backend::Cpu>(
+                    net,
+                    b,
+                    a.seconds,
+                    Default::default(),
+                    "cpu",
+                )?,
+                DeviceKind::Cuda => inference_cuda(net, b, a.seconds)?,
+            });
+        }
+    }
+    println!("{}", inference::render(&rows));
+    if a.json {
+        json_line("inference", &rows)?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "cuda")]
+fn inference_cuda(net: &NetSpec, b: usize, seconds: f64) -> Result<inference::InferenceRow> {
+    inference::run::<model::backend::Gpu>(
+        net,
+        b,
+        seconds,
+        model::backend::GpuDevice::new(0),
+        "cuda",
+    )
+}
+
+#[cfg(not(feature = "cuda"))]
+fn inference_cuda(_: &NetSpec, _: usize, _: f64) -> Result<inference::InferenceRow> {
+    anyhow::bail!("--device cuda: {}", model::backend::NO_CUDA_FEATURE)
+}
+
+fn train_cmd(a: TrainArgs) -> Result<()> {
+    let nets = a
+        .net
+        .iter()
+        .map(|n| NetSpec::parse(n))
+        .collect::<Result<Vec<_>>>()?;
+    let mut rows = Vec::new();
+    for net in &nets {
+        for &b in &a.batch {
+            rows.push(training::run(net, b, a.seconds, a.seed)?);
+        }
+    }
+    println!("{}", training::render(&rows));
+    if a.json {
+        json_line("train", &rows)?;
+    }
+    Ok(())
+}
+
+fn engine_cmd(a: EngineArgs) -> Result<()> {
+    let rows = engine::run(a.seconds);
+    println!("{}", engine::render(&rows));
+    if a.json {
+        json_line("engine", &rows)?;
+    }
+    Ok(())
+}
