@@ -18,7 +18,6 @@ use model::evaluator::ServerEvaluator;
 use model::net::BlobNet;
 use model::runner::NetRunner;
 use model::server::{self, ServerConfig};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -385,9 +384,4 @@ fn same_run(saved: &str, cfg: &TrainConfig) -> bool {
         }
         Err(_) => false,
     }
-}
-
-/// Whether `out` holds a checkpoint to resume.
-pub fn has_checkpoint(out: &Path) -> bool {
-    state::locate(out).is_some()
 }
