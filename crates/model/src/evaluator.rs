@@ -15,7 +15,10 @@ pub struct ServerEvaluator {
 
 impl ServerEvaluator {
     pub fn new(client: Client) -> ServerEvaluator {
-        ServerEvaluator { client, error: None }
+        ServerEvaluator {
+            client,
+            error: None,
+        }
     }
 
     /// The first error met (the server stopped), if any.
@@ -24,7 +27,11 @@ impl ServerEvaluator {
     }
 
     /// Evaluates a batch, or says why it could not.
-    pub fn try_evaluate(&self, requests: &[EvalRequest], out: &mut Vec<Evaluation>) -> Result<(), ClientError> {
+    pub fn try_evaluate(
+        &self,
+        requests: &[EvalRequest],
+        out: &mut Vec<Evaluation>,
+    ) -> Result<(), ClientError> {
         out.clear();
         let mut inputs = Vec::with_capacity(requests.len() * ENCODING_LEN);
         let mut masks = Vec::with_capacity(requests.len() * NUM_ACTIONS);

@@ -17,7 +17,14 @@ pub trait BatchModel: Send + 'static {
     /// `inputs` holds n x 256 encodings and `masks` n x 52 legal masks (1 legal, 0 not), row
     /// by row. Fills `policy` with n x 52 log-probabilities (illegal actions very negative)
     /// and `values` with n x 8 values (seats relative to the mover).
-    fn forward(&mut self, inputs: &[f32], masks: &[f32], n: usize, policy: &mut Vec<f32>, values: &mut Vec<f32>);
+    fn forward(
+        &mut self,
+        inputs: &[f32],
+        masks: &[f32],
+        n: usize,
+        policy: &mut Vec<f32>,
+        values: &mut Vec<f32>,
+    );
 }
 
 /// How the server batches.
@@ -128,9 +135,12 @@ impl Client {
 
     fn new(tx: flume::Sender<Request>) -> Client {
         let (reply_tx, reply_rx) = flume::unbounded();
-        Client { tx, reply_tx, reply_rx }
+        Client {
+            tx,
+            reply_tx,
+            reply_rx,
+        }
     }
-
 }
 
 impl Clone for Client {
@@ -149,7 +159,9 @@ pub struct ServerHandle<M> {
 impl<M: BatchModel> ServerHandle<M> {
     /// Replaces the model between two batches.
     pub fn swap(&self, model: M) -> Result<(), ServerGone> {
-        self.control.send(Control::Swap(model)).map_err(|_| ServerGone)
+        self.control
+            .send(Control::Swap(model))
+            .map_err(|_| ServerGone)
     }
 
     pub fn stats(&self) -> ServerStats {
@@ -250,7 +262,8 @@ impl<M: BatchModel> Server<M> {
             let mut end = start;
             let mut rows = 0;
             while end < requests.len()
-                && (end == start || rows + requests[end].inputs.len() / ENCODING_LEN <= self.config.max_batch)
+                && (end == start
+                    || rows + requests[end].inputs.len() / ENCODING_LEN <= self.config.max_batch)
             {
                 rows += requests[end].inputs.len() / ENCODING_LEN;
                 end += 1;
@@ -270,8 +283,13 @@ impl<M: BatchModel> Server<M> {
             self.masks.extend_from_slice(&r.masks);
         }
         let t = Instant::now();
-        self.model
-            .forward(&self.inputs, &self.masks, rows, &mut self.policy, &mut self.values);
+        self.model.forward(
+            &self.inputs,
+            &self.masks,
+            rows,
+            &mut self.policy,
+            &mut self.values,
+        );
         self.local.forward_time += t.elapsed();
         self.local.batches += 1;
         self.local.rows += rows as u64;
