@@ -194,7 +194,7 @@ impl NetConfig {
 
     /// Floating-point operations of one position's forward pass: 2 per multiply-add and 1
     /// per bias element in the linear layers, 1 per residual add, 8 per LayerNorm element.
-    /// Activations, tanh and the softmax are not counted (well under 1% here).
+    /// Activations, tanh and the softmax are not counted (under 1% with ReLU).
     pub fn flops_per_position(&self) -> u64 {
         let (i, w, h) = (self.input as u64, self.width as u64, self.hidden as u64);
         let linear = |a: u64, b: u64| 2 * a * b + b;

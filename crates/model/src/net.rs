@@ -40,8 +40,7 @@ pub struct BlobNet<B: Backend> {
     /// `[N, 8]`, never `[N, 1]`: Burn issue #5122 (CUDA with fusion) gave wrong rows after
     /// the first for a batched MLP ending in a `[N, 1]` tanh. Keep this head 8 wide.
     value: Linear<B>,
-    #[module(skip)]
-    activation: Activation,
+    /// Not a parameter: kept through `clone`, `valid`, optimizer steps and record loads.
     #[module(skip)]
     config: NetConfig,
 }
@@ -94,7 +93,6 @@ impl<B: Backend> BlobNet<B> {
             final_norm: norm(),
             policy: linear(config.width, config.policy_outputs),
             value: linear(config.width, config.value_outputs),
-            activation: config.activation,
             config: config.clone(),
         };
         net.visit(&mut Materialize);
@@ -132,7 +130,7 @@ impl<B: Backend> BlobNet<B> {
                 None => x.clone(),
             };
             let h = block.up.forward(h);
-            let h = match self.activation {
+            let h = match self.config.activation {
                 Activation::Relu => relu(h),
                 Activation::Gelu => gelu(h),
             };

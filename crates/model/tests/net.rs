@@ -145,6 +145,7 @@ fn the_inner_module_of_a_training_network_gives_the_same_outputs() {
     let d = CpuDevice::default();
     let trained = BlobNet::<CpuAutodiff>::new(&NetConfig::tiny(), &d).unwrap();
     let inner: BlobNet<B> = trained.valid();
+    assert_eq!(inner.config(), trained.config());
     let (inputs, masks) = random_rows(4, 5);
     let x = burn::tensor::Tensor::<CpuAutodiff, 2>::from_data(
         burn::tensor::TensorData::new(inputs.clone(), [4, ENCODING_LEN]),

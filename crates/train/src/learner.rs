@@ -6,7 +6,7 @@ use crate::example::Example;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
-use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use game::encoding::offset;
@@ -116,7 +116,8 @@ pub struct Learner<B: AutodiffBackend> {
     steps: u64,
 }
 
-type StateRecorder = BinBytesRecorder<FullPrecisionSettings>;
+// NamedMpk returns errors on damaged bytes (BinBytesRecorder panics on them).
+type StateRecorder = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
 impl<B: AutodiffBackend> Learner<B> {
     pub fn new(net: BlobNet<B>, config: LearnerConfig, device: B::Device) -> Learner<B> {
