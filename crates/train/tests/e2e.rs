@@ -218,3 +218,56 @@ fn resuming_gives_the_same_state_as_not_stopping() {
     std::fs::remove_dir_all(&straight).unwrap();
     std::fs::remove_dir_all(&stopped).unwrap();
 }
+
+#[test]
+fn a_damaged_checkpoint_is_a_clear_error_on_resume() {
+    let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = fresh_dir("damaged");
+    let cfg = tiny(&out);
+    let stop_after_one = RunOptions {
+        stop_after: Some(1),
+        ..quiet()
+    };
+    run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &stop_after_one,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    let resume = RunOptions {
+        resume: true,
+        ..quiet()
+    };
+    for (file, what) in [
+        ("optimizer.bin", "optimizer"),
+        ("buffer.bin", "buffer"),
+        ("weights.ckpt", "weights.ckpt"),
+    ] {
+        let path = out.join("checkpoint").join(file);
+        let good = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+        let err = run::<CpuAutodiff>(
+            &cfg,
+            Default::default(),
+            &resume,
+            Arc::new(AtomicBool::new(false)),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains(what), "{file}: {err:#}");
+        std::fs::write(&path, &good).unwrap();
+    }
+    // Repaired, it resumes.
+    assert_eq!(
+        run::<CpuAutodiff>(
+            &cfg,
+            Default::default(),
+            &resume,
+            Arc::new(AtomicBool::new(false))
+        )
+        .unwrap()
+        .completed,
+        2
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
