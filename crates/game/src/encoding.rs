@@ -2,8 +2,8 @@
 //!
 //! Layout and bounds are documented in `docs/encoding.md`; the offsets below are the single
 //! source of truth. Seats are relative to the observer (slot 0 = the observer, slot k = k
-//! seats to its left). Every feature is divided by a fixed bound (never by a quantity that
-//! changes during a round), so every value lies in [-1, 1].
+//! seats to its left). Every feature is divided by a bound that stays fixed for the whole
+//! round (17, 52, or the hand size C, never the cards left), so every value lies in [-1, 1].
 
 use crate::action::{ActionSet, NUM_ACTIONS};
 use crate::observation::Observation;
@@ -18,17 +18,18 @@ pub mod offset {
     pub const PLAYED: usize = 52; // 52: cards of completed tricks
     pub const TRICK: usize = 104; // 52: cards of the current trick
     pub const LED_SUIT: usize = 156; // 4: suit led in the current trick
-    pub const VOIDS: usize = 160; // 8 x 4: suits each relative seat has shown void in
-    pub const BIDS: usize = 192; // 8: bid / 17, 0 before bidding
+    pub const VOIDS: usize = 160; // 7 x 4: suits relative seats 1..=7 have shown void in
+    pub const OWN_NEED: usize = 188; // 4: own bid - tricks won, one-hot: < 0, 0, 1, >= 2
+    pub const BIDS: usize = 192; // 8: bid / C, 0 before bidding
     pub const HAS_BID: usize = 200; // 8: 1 once the seat has bid
-    pub const TRICKS_WON: usize = 208; // 8: tricks won / 17
+    pub const NEEDED: usize = 208; // 8: (bid - tricks won) / C, 0 before bidding
     pub const TRUMP: usize = 216; // 5: S H C D none
     pub const PLAYERS: usize = 221; // 6: one-hot P = 3..8
     pub const CARDS: usize = 227; // 1: C / 17
     pub const PHASE: usize = 228; // 1: 0 bidding, 1 play
     pub const DEALER: usize = 229; // 8: dealer's relative seat, one-hot
     pub const TRICK_WINNER: usize = 237; // 8: relative seat winning the current trick so far
-    pub const BID_EXCESS: usize = 245; // 1: (sum of bids - C) / 52
+    pub const BID_EXCESS: usize = 245; // 1: (sum of bids - C) / C, clamped to [-1, 1]
     pub const IN_GAME: usize = 246; // 1: 1 in a full game
     pub const ROUND_INDEX: usize = 247; // 1: round index / 34
     pub const ROUNDS_LEFT: usize = 248; // 1: rounds after this one / 34
@@ -73,19 +74,30 @@ pub fn encode_into(obs: &Observation, x: &mut [f32; ENCODING_LEN]) {
     if let Some(led) = pb.led_suit() {
         x[LED_SUIT + led.index()] = 1.0;
     }
+    // Bids and tricks are divided by the hand size, so one trick is a step of 1/C (the
+    // network must tell "needs one more" from "needs none" at a glance, not from 1/17).
+    let c = pb.cards() as f32;
     for seat in 0..p {
         let r = rel(seat);
-        let voids = pb.voids(seat);
-        for s in 0..4 {
-            if voids >> s & 1 == 1 {
-                x[VOIDS + 4 * r + s] = 1.0;
+        // The observer's own voids are plain from its hand: only the others' are encoded.
+        if r > 0 {
+            let voids = pb.voids(seat);
+            for s in 0..4 {
+                if voids >> s & 1 == 1 {
+                    x[VOIDS + 4 * (r - 1) + s] = 1.0;
+                }
             }
         }
-        let won = pb.tricks_won(seat) as f32;
-        x[TRICKS_WON + r] = won / card_bound;
         if let Some(bid) = pb.bid(seat) {
-            x[BIDS + r] = bid as f32 / card_bound;
+            let need = bid as i32 - pb.tricks_won(seat) as i32;
+            x[BIDS + r] = bid as f32 / c;
             x[HAS_BID + r] = 1.0;
+            x[NEEDED + r] = need as f32 / c;
+            if r == 0 {
+                // What to do with this trick turns on these cases: already over the bid,
+                // must lose every trick left, needs exactly one, needs several.
+                x[OWN_NEED + (need.clamp(-1, 2) + 1) as usize] = 1.0;
+            }
         }
     }
     let trump_slot = pb.trump().map_or(4, |s| s.index());
@@ -101,7 +113,7 @@ pub fn encode_into(obs: &Observation, x: &mut [f32; ENCODING_LEN]) {
     if let Some((_, seat)) = pb.trick_winner_so_far() {
         x[TRICK_WINNER + rel(seat)] = 1.0;
     }
-    x[BID_EXCESS] = (pb.bid_sum() as f32 - pb.cards() as f32) / 52.0;
+    x[BID_EXCESS] = ((pb.bid_sum() as f32 - c) / c).clamp(-1.0, 1.0);
     if let Some(g) = &obs.game {
         x[IN_GAME] = 1.0;
         x[ROUND_INDEX] = g.round_index as f32 / MAX_ROUND_INDEX;

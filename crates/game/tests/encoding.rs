@@ -2,8 +2,8 @@
 //! it documents, seats are relative to the observer, and the legal mask matches the
 //! observation.
 //!
-//! Scales come from the layout's comments: counts of cards and tricks over 17 (the largest
-//! hand), round index over 34, score differences over 200.
+//! Scales come from the layout's comments: the hand size over 17 (the largest hand), bids and
+//! tricks over the round's hand size C, round index over 34, score differences over 200.
 
 mod common;
 
@@ -51,10 +51,11 @@ fn the_blocks_tile_the_encoding() {
         (PLAYED, 52),
         (TRICK, 52),
         (LED_SUIT, 4),
-        (VOIDS, 32),
+        (VOIDS, 28),
+        (OWN_NEED, 4),
         (BIDS, 8),
         (HAS_BID, 8),
-        (TRICKS_WON, 8),
+        (NEEDED, 8),
         (TRUMP, 5),
         (PLAYERS, 6),
         (CARDS, 1),
@@ -131,15 +132,25 @@ fn bids_and_has_bid_are_relative() {
         for (seat, bid) in [(2, 3.0), (3, 0.0), (4, 2.0)] {
             let k = rel(seat, observer, 5);
             assert_eq!(x[HAS_BID + k], 1.0);
-            assert_eq!(x[BIDS + k], bid / CARD_BOUND);
+            assert_eq!(x[BIDS + k], bid / 4.0);
+            assert_eq!(x[NEEDED + k], bid / 4.0, "no trick won yet");
         }
         for seat in [0, 1] {
             let k = rel(seat, observer, 5);
             assert_eq!(x[HAS_BID + k], 0.0, "seat {seat} has not bid");
             assert_eq!(x[BIDS + k], 0.0);
+            assert_eq!(x[NEEDED + k], 0.0);
         }
-        // Bid excess: (5 - 4) / 52.
-        assert_eq!(x[BID_EXCESS], (5.0 - 4.0) / 52.0);
+        // Own need: only once the observer has bid.
+        let own = one_hot(&x, OWN_NEED, 4);
+        match observer {
+            2 => assert_eq!(own, Some(3), "bid 3, won 0: needs two or more"),
+            3 => assert_eq!(own, Some(1), "bid 0, won 0: must lose every trick"),
+            4 => assert_eq!(own, Some(3), "bid 2, won 0"),
+            _ => assert_eq!(own, None, "seat {observer} has not bid"),
+        }
+        // Bid excess: (5 - 4) / 4.
+        assert_eq!(x[BID_EXCESS], (5.0 - 4.0) / 4.0);
         assert_eq!(x[PHASE], 0.0, "still bidding");
     }
     bid_all(&mut r, &[4, 1]);
@@ -149,7 +160,7 @@ fn bids_and_has_bid_are_relative() {
         block(&x, HAS_BID, 8),
         [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     );
-    assert_eq!(x[BID_EXCESS], (10.0 - 4.0) / 52.0);
+    assert_eq!(x[BID_EXCESS], 1.0, "(10 - 4) / 4 saturates");
 }
 
 #[test]
@@ -218,12 +229,15 @@ fn current_trick_block_then_completed_block() {
         assert!(card_block(&x, TRICK).is_empty(), "between tricks");
         assert_eq!(one_hot(&x, LED_SUIT, 4), None);
         assert_eq!(one_hot(&x, TRICK_WINNER, 8), None);
-        let k = rel(2, observer, 4);
-        for seat in 0..4 {
+        // Bids 1, 0, 1, 1 (C = 2); seat 2 has won one trick and needs none more.
+        for (seat, bid) in [1.0f32, 0.0, 1.0, 1.0].into_iter().enumerate() {
             let won = if seat == 2 { 1.0 } else { 0.0 };
-            assert_eq!(x[TRICKS_WON + rel(seat, observer, 4)], won / CARD_BOUND);
+            assert_eq!(x[NEEDED + rel(seat, observer, 4)], (bid - won) / 2.0);
         }
-        assert_eq!(x[TRICKS_WON + k], 1.0 / CARD_BOUND);
+        let own = one_hot(&x, OWN_NEED, 4);
+        // Seat 1 bid 0 and seat 2 has its trick: both need none; seats 0 and 3 need one.
+        let expected = if observer == 1 || observer == 2 { 1 } else { 2 };
+        assert_eq!(own, Some(expected), "observer {observer}");
     }
     play_all(&mut r, "7C");
     let x = enc(&r, 3);
@@ -241,18 +255,23 @@ fn voids_land_in_the_slot_of_the_seat_relative_to_the_observer() {
     let mut slots = Vec::new();
     for observer in 0..4 {
         let x = enc(&r, observer);
-        let ones: Vec<usize> = (0..32).filter(|&i| x[VOIDS + i] == 1.0).collect();
-        let expected = 4 * rel(2, observer, 4) + Suit::Spades.index();
+        let ones: Vec<usize> = (0..28).filter(|&i| x[VOIDS + i] == 1.0).collect();
+        if observer == 2 {
+            // Its own void is plain from its hand: not encoded.
+            assert!(ones.is_empty(), "own voids are not encoded");
+            continue;
+        }
+        let expected = 4 * (rel(2, observer, 4) - 1) + Suit::Spades.index();
         assert_eq!(ones, [expected], "observer {observer}");
         slots.push(expected);
     }
     slots.dedup();
-    assert_eq!(slots.len(), 4);
+    assert_eq!(slots.len(), 3);
     // Following suit shows nothing.
     play_all(&mut r, "QS");
     let x = enc(&r, 0);
     assert_eq!(
-        block(&x, VOIDS, 32).iter().filter(|&&v| v != 0.0).count(),
+        block(&x, VOIDS, 28).iter().filter(|&&v| v != 0.0).count(),
         1
     );
 }

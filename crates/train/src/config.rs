@@ -50,7 +50,7 @@ pub struct SelfPlaySection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetSection {
-    /// `small`, `peer`, `tiny`, or `custom` (then width/blocks/hidden below are used).
+    /// `compact`, `small`, `peer`, `tiny`, or `custom` (then width/blocks/hidden below are used).
     pub preset: String,
     #[serde(default)]
     pub width: Option<usize>,

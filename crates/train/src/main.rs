@@ -35,7 +35,7 @@ struct Cli {
     /// Search preset for self-play: light, medium, heavy or WxS.
     #[arg(long)]
     preset: Option<String>,
-    /// Network preset: small, peer or tiny.
+    /// Network preset: compact, small, peer or tiny.
     #[arg(long)]
     net: Option<String>,
     /// rounds or games.
