@@ -53,7 +53,7 @@ struct SelfplayArgs {
     /// Starting hand size in games mode.
     #[arg(long, default_value_t = 5)]
     start_cards: usize,
-    /// small, peer, tiny, or a checkpoint path.
+    /// compact, small, peer, tiny, or a checkpoint path.
     #[arg(long, default_value = "small")]
     net: String,
     /// cpu or cuda (cuda needs a binary built with --features cuda).
@@ -85,7 +85,7 @@ struct SelfplayArgs {
 struct InferenceArgs {
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,128,512,1024")]
     batch: Vec<usize>,
-    /// small, peer, tiny or checkpoint paths (comma list).
+    /// compact, small, peer, tiny or checkpoint paths (comma list).
     #[arg(long, value_delimiter = ',', default_value = "small,peer")]
     net: Vec<String>,
     #[arg(long, default_value = "cpu")]

@@ -1,4 +1,4 @@
-//! `--net`: a preset name (small, peer, tiny) or the path of a checkpoint.
+//! `--net`: a preset name (compact, small, peer, tiny) or the path of a checkpoint.
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::backend::Backend;

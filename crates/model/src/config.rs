@@ -79,7 +79,7 @@ const LAYER_NORM_FLOP: u64 = 8;
 /// A config that cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("unknown network preset `{0}` (known: compact, small, peer, tiny)")]
+    #[error("unknown network preset `{0}` (known: {known})", known = PRESETS.join(", "))]
     UnknownPreset(String),
     #[error("unknown activation `{0}` (known: relu, gelu)")]
     UnknownActivation(String),

@@ -41,7 +41,7 @@ struct SweepArgs {
     /// Rounds timed per configuration.
     #[arg(long)]
     rounds: Option<u64>,
-    /// small, peer, tiny or a checkpoint path.
+    /// compact, small, peer, tiny or a checkpoint path.
     #[arg(long, default_value = "small")]
     net: String,
 }
