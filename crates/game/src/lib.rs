@@ -15,6 +15,7 @@ pub mod observation;
 pub mod replay;
 pub mod round;
 pub mod setup;
+pub mod symmetry;
 
 pub use action::{Action, ActionSet, NUM_ACTIONS};
 pub use bots::{Bot, HeuristicBot, RandomBot, play_round};

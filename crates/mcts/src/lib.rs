@@ -10,10 +10,13 @@
 //!   uniform, random and rollout evaluators for tests and the baseline.
 //! - [`reuse`]: keeping sound subtrees between decisions.
 //! - [`agent`]: a blocking wrapper and the network-free baseline agent.
+//! - [`ismcts`]: the textbook information-set MCTS with random playouts (a network-free
+//!   baseline: one tree over the searcher's information set, a fresh world per simulation).
 //! - [`params`]: every knob in one struct, with presets; [`value`]: the value scale.
 
 pub mod agent;
 pub mod evaluator;
+pub mod ismcts;
 pub mod params;
 pub mod result;
 pub mod reuse;
@@ -26,6 +29,7 @@ pub use agent::{RolloutAgent, run_to_end, search_blocking};
 pub use evaluator::{
     EvalRequest, Evaluation, Evaluator, RandomEvaluator, RolloutEvaluator, UniformEvaluator,
 };
+pub use ismcts::{IsmctsAgent, IsmctsParams, ismcts_search};
 pub use params::{Fpu, ParamsError, Preset, SearchParams};
 pub use result::{SearchResult, TemperatureSchedule};
 pub use reuse::reuse;

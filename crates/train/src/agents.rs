@@ -1,5 +1,5 @@
 //! Players for the arena, named by short specs: `random`, `heuristic`, `rollout:SIMS`,
-//! `net:CHECKPOINT[:PRESET]`.
+//! `ismcts:SIMS`, `net:CHECKPOINT[:PRESET]`.
 //!
 //! An [`Agent`] decides from an [`Observation`] only (its hand and public information), so
 //! it cannot see hidden cards. Network agents live in another module: the caller hands
@@ -7,7 +7,7 @@
 
 use anyhow::{Result, anyhow};
 use game::{Bot, HeuristicBot, Observation, RandomBot};
-use mcts::{Preset, RolloutAgent};
+use mcts::{IsmctsAgent, Preset, RolloutAgent};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -96,6 +96,33 @@ impl Agent for RolloutSearchAgent {
     }
 }
 
+/// The textbook information-set MCTS with random playouts (`mcts::ismcts`).
+pub struct IsmctsSearchAgent {
+    inner: IsmctsAgent,
+    name: String,
+}
+
+impl IsmctsSearchAgent {
+    pub fn new(simulations: usize, seed: u64) -> IsmctsSearchAgent {
+        IsmctsSearchAgent {
+            inner: IsmctsAgent::new(simulations, seed),
+            name: format!("ismcts:{simulations}"),
+        }
+    }
+}
+
+impl Agent for IsmctsSearchAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        match self.inner.choose(obs) {
+            Ok(action) => action,
+            Err(e) => panic!("{} asked to act where it cannot: {e}", self.name),
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// Which agent to build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AgentSpec {
@@ -103,6 +130,10 @@ pub enum AgentSpec {
     Heuristic,
     /// Rollout search with this many simulations per decision (at least 1).
     Rollout {
+        simulations: usize,
+    },
+    /// Information-set MCTS with random playouts, this many simulations per decision.
+    Ismcts {
         simulations: usize,
     },
     /// A network checkpoint searched with a preset.
@@ -120,7 +151,8 @@ pub struct AgentSpecError {
     pub why: String,
 }
 
-const SPEC_FORMS: &str = "use random, heuristic, rollout:SIMS or net:CHECKPOINT[:PRESET]";
+const SPEC_FORMS: &str =
+    "use random, heuristic, rollout:SIMS, ismcts:SIMS or net:CHECKPOINT[:PRESET]";
 
 impl FromStr for AgentSpec {
     type Err = AgentSpecError;
@@ -140,12 +172,16 @@ impl FromStr for AgentSpec {
             ("random", None) => Ok(AgentSpec::Random),
             ("heuristic", None) => Ok(AgentSpec::Heuristic),
             ("random" | "heuristic", Some(_)) => Err(bad(format!("{kind} takes no argument"))),
-            ("rollout", None) => Err(bad(
-                "rollout needs a simulation count, as in rollout:100".into()
-            )),
-            ("rollout", Some(n)) => match n.parse::<usize>() {
-                Ok(0) => Err(bad("rollout needs at least 1 simulation".into())),
-                Ok(simulations) => Ok(AgentSpec::Rollout { simulations }),
+            ("rollout" | "ismcts", None) => Err(bad(format!(
+                "{kind} needs a simulation count, as in {kind}:100"
+            ))),
+            ("rollout" | "ismcts", Some(n)) => match n.parse::<usize>() {
+                Ok(0) => Err(bad(format!("{kind} needs at least 1 simulation"))),
+                Ok(n) if n > MAX_SIMULATIONS => Err(bad(format!(
+                    "{n} simulations is more than {MAX_SIMULATIONS} per decision"
+                ))),
+                Ok(simulations) if kind == "rollout" => Ok(AgentSpec::Rollout { simulations }),
+                Ok(simulations) => Ok(AgentSpec::Ismcts { simulations }),
                 Err(_) => Err(bad(format!(
                     "{n:?} is not a simulation count (a whole number >= 1)"
                 ))),
@@ -158,6 +194,10 @@ impl FromStr for AgentSpec {
         }
     }
 }
+
+/// Most simulations per decision a network-free agent may be given: far beyond any useful
+/// budget, low enough that a typo cannot make one decision run for hours.
+pub const MAX_SIMULATIONS: usize = 1_000_000;
 
 /// `CHECKPOINT[:PRESET]`: text after the last `:` is the preset, so a path holding `:` must
 /// be followed by an explicit preset.
@@ -198,6 +238,7 @@ impl fmt::Display for AgentSpec {
             AgentSpec::Random => write!(f, "random"),
             AgentSpec::Heuristic => write!(f, "heuristic"),
             AgentSpec::Rollout { simulations } => write!(f, "rollout:{simulations}"),
+            AgentSpec::Ismcts { simulations } => write!(f, "ismcts:{simulations}"),
             AgentSpec::Net { checkpoint, preset } => {
                 write!(f, "net:{}:{}", checkpoint.display(), preset_name(*preset))
             }
@@ -214,6 +255,9 @@ impl AgentSpec {
             AgentSpec::Heuristic => Box::new(HeuristicAgent),
             AgentSpec::Rollout { simulations } => {
                 Box::new(RolloutSearchAgent::new(*simulations, seed))
+            }
+            AgentSpec::Ismcts { simulations } => {
+                Box::new(IsmctsSearchAgent::new(*simulations, seed))
             }
             AgentSpec::Net { checkpoint, preset } => {
                 let factory = net.ok_or_else(|| {
@@ -240,6 +284,7 @@ mod tests {
             "random",
             "heuristic",
             "rollout:7",
+            "ismcts:200",
             "net:ckpt/a.bin:light",
             "net:x:4x25",
         ] {
@@ -266,6 +311,9 @@ mod tests {
             ("rollout:abc", "not a simulation count"),
             ("rollout:0", "at least 1"),
             ("rollout", "needs a simulation count"),
+            ("ismcts", "needs a simulation count"),
+            ("ismcts:0", "at least 1"),
+            ("ismcts:99999999999", "more than"),
             ("foo", "unknown agent kind"),
             ("net:", "checkpoint path"),
             ("net", "checkpoint path"),

@@ -10,7 +10,8 @@ use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use game::encoding::offset;
-use game::{ENCODING_LEN, MAX_PLAYERS, MIN_PLAYERS, NUM_ACTIONS};
+use game::symmetry::SuitPermutation;
+use game::{ENCODING_LEN, MAX_PLAYERS, MIN_PLAYERS, NUM_ACTIONS, Suit};
 use model::config::NetConfig;
 use model::net::BlobNet;
 use rand::Rng;
@@ -31,6 +32,9 @@ pub struct LearnerConfig {
     pub samples_per_new: f32,
     /// No training until the buffer holds this many examples.
     pub min_buffer: usize,
+    /// Show each sampled example under a random renaming of the suits other than trump
+    /// (`game::symmetry`): the rules treat them alike, so this multiplies the data.
+    pub augment_suits: bool,
 }
 
 impl Default for LearnerConfig {
@@ -43,6 +47,7 @@ impl Default for LearnerConfig {
             value_weight: 1.0,
             samples_per_new: 4.0,
             min_buffer: 2_000,
+            augment_suits: true,
         }
     }
 }
@@ -162,7 +167,8 @@ impl<B: AutodiffBackend> Learner<B> {
         let mut sum = Losses::default();
         for _ in 0..steps {
             let batch = buffer.sample(self.config.batch_size, rng);
-            let (p, v) = self.step(&batch, lr)?;
+            let b = Batch::of(&batch, self.config.augment_suits.then_some(&mut *rng));
+            let (p, v) = self.step_batch(b, lr)?;
             sum.policy += p;
             sum.value += v;
             sum.steps += 1;
@@ -175,10 +181,14 @@ impl<B: AutodiffBackend> Learner<B> {
         Ok(sum)
     }
 
-    /// One optimiser step on `batch`; returns (policy loss, value loss).
+    /// One optimiser step on `batch` (as stored, no augmentation); returns (policy loss,
+    /// value loss).
     pub fn step(&mut self, batch: &[&Example], lr: f64) -> Result<(f32, f32), Diverged> {
-        let b = Batch::of(batch);
-        let n = batch.len();
+        self.step_batch(Batch::of::<rand::rngs::ThreadRng>(batch, None), lr)
+    }
+
+    fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32), Diverged> {
+        let n = b.rows;
         let t = |data: Vec<f32>, width: usize| {
             Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device)
         };
@@ -237,6 +247,7 @@ impl<B: AutodiffBackend> Learner<B> {
 
 /// A batch as flat rows.
 struct Batch {
+    rows: usize,
     inputs: Vec<f32>,
     masks: Vec<f32>,
     policy: Vec<f32>,
@@ -246,9 +257,12 @@ struct Batch {
 }
 
 impl Batch {
-    fn of(examples: &[&Example]) -> Batch {
+    /// The rows of `examples`, each under a random renaming of its non-trump suits when
+    /// `augment` holds a generator.
+    fn of<R: Rng + ?Sized>(examples: &[&Example], mut augment: Option<&mut R>) -> Batch {
         let n = examples.len();
         let mut b = Batch {
+            rows: n,
             inputs: vec![0.0; n * ENCODING_LEN],
             masks: vec![0.0; n * NUM_ACTIONS],
             policy: Vec::with_capacity(n * NUM_ACTIONS),
@@ -263,8 +277,24 @@ impl Batch {
             let players = (0..=MAX_PLAYERS - MIN_PLAYERS)
                 .find(|&k| row[offset::PLAYERS + k] > 0.5)
                 .map_or(MAX_PLAYERS, |k| k + MIN_PLAYERS);
-            e.mask_f32(&mut b.masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS]);
-            b.policy.extend_from_slice(&e.policy);
+            let mask = &mut b.masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS];
+            e.mask_f32(mask);
+            let mut policy = e.policy;
+            if let Some(rng) = augment.as_deref_mut() {
+                let row: &mut [f32; ENCODING_LEN] = row.try_into().expect("one encoding");
+                let trump = (0..4)
+                    .find(|&s| row[offset::TRUMP + s] > 0.5)
+                    .map(Suit::from_index);
+                let perm = SuitPermutation::random(trump, rng);
+                perm.apply_to_encoding(row);
+                // During bidding the actions are bids, which no renaming touches.
+                if row[offset::PHASE] > 0.5 {
+                    let mask: &mut [f32; NUM_ACTIONS] = mask.try_into().expect("one mask");
+                    perm.apply_to_card_actions(mask);
+                    perm.apply_to_card_actions(&mut policy);
+                }
+            }
+            b.policy.extend_from_slice(&policy);
             b.values.extend_from_slice(&e.value);
             b.seat_mask
                 .extend((0..MAX_PLAYERS).map(|s| if s < players { 1.0 } else { 0.0 }));

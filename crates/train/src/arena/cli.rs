@@ -11,7 +11,7 @@ pub const DEFAULT_ROUNDS: usize = 400;
 /// Pits agents against each other on the same deals from every seat.
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct ArenaArgs {
-    /// Comma-separated agents (at least 2): random, heuristic, rollout:SIMS,
+    /// Comma-separated agents (at least 2): random, heuristic, rollout:SIMS, ismcts:SIMS,
     /// net:CHECKPOINT[:PRESET] (preset light, medium, heavy or WxS; default light).
     #[arg(long, value_delimiter = ',')]
     pub agents: Vec<AgentSpec>,

@@ -221,6 +221,19 @@ impl ArenaReport {
             }
             out.push('\n');
         }
+        // The first agent against each other one, paired by deal: the figure that decides
+        // whether it is better (the intervals above overlap far more than this one does).
+        if let Some(first) = self.agents.first() {
+            for (b, other) in self.agents.iter().enumerate().skip(1) {
+                let (diff, ci) = self.paired_difference(0, b);
+                let ci = ci.map_or("-".to_string(), |c| format!("{c:.2}"));
+                let _ = writeln!(
+                    out,
+                    "{} - {}: {diff:+.2} ± {ci} per round (paired by deal)",
+                    first.name, other.name
+                );
+            }
+        }
         out
     }
 
