@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use game::{Observation, Round, RoundConfig, TRUMP_ROTATION, rng_from_seed};
-use mcts::worlds::sample_world;
+use mcts::worlds::{WorldSampler, sample_world};
 use mcts::{SearchParams, UniformEvaluator, search_blocking};
 use rand::RngExt;
 use std::hint::black_box;
@@ -11,11 +11,21 @@ use std::time::Duration;
 
 /// Decision points of random 4-player 5-card rounds with at least two legal actions.
 fn positions(n: usize) -> Vec<Observation> {
+    positions_of(4, 5, n)
+}
+
+/// Decision points of random `players` x `cards` rounds with at least two legal actions.
+fn positions_of(players: u64, cards: u64, n: usize) -> Vec<Observation> {
     let mut rng = rng_from_seed(7);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        let cfg =
-            RoundConfig::new(4, 5, TRUMP_ROTATION[out.len() % 5], out.len() as u64 % 4).unwrap();
+        let cfg = RoundConfig::new(
+            players,
+            cards,
+            TRUMP_ROTATION[out.len() % 5],
+            out.len() as u64 % players,
+        )
+        .unwrap();
         let mut round = Round::deal(cfg, &mut rng);
         while !round.is_over() {
             let legal = round.legal_actions();
@@ -64,6 +74,23 @@ fn world_sampling(c: &mut Criterion) {
             black_box(sample_world(&obs[i], &mut rng))
         })
     });
+    // The exact sampler's dynamic programme only runs when some seat has shown a void: the
+    // per-world cost of drawing from a prepared sampler there, as a search draws its worlds.
+    for (players, cards) in [(4, 5), (4, 13)] {
+        let samplers: Vec<WorldSampler> = positions_of(players, cards, 1024)
+            .iter()
+            .filter(|o| (0..o.public.players()).any(|s| s != o.seat() && o.public.voids(s) != 0))
+            .take(256)
+            .map(WorldSampler::new)
+            .collect();
+        let mut i = 0;
+        group.bench_function(format!("sampler_sample_{players}p{cards}c_voids"), |b| {
+            b.iter(|| {
+                i = (i + 1) % samplers.len();
+                black_box(samplers[i].sample(&mut rng))
+            })
+        });
+    }
     group.finish();
 }
 

@@ -14,7 +14,7 @@
 use crate::params::SearchParams;
 use crate::search::{Search, SearchError};
 use crate::tree::{NodeKind, Tree};
-use crate::worlds::{is_consistent, sample_world};
+use crate::worlds::{WorldSampler, is_consistent};
 use game::{GameRng, Observation};
 use rand::SeedableRng;
 
@@ -72,8 +72,11 @@ pub fn reuse(
         .filter_map(|tree| follow(tree, &actions, obs))
         .take(params.worlds)
         .collect();
-    while trees.len() < params.worlds {
-        trees.push(Tree::new(sample_world(obs, &mut rng)));
+    if trees.len() < params.worlds {
+        let sampler = WorldSampler::new(obs);
+        while trees.len() < params.worlds {
+            trees.push(Tree::new(sampler.sample(&mut rng)));
+        }
     }
     search.set_trees(trees);
     Ok(search)

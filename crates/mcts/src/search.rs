@@ -14,7 +14,7 @@ use crate::params::{ParamsError, SearchParams};
 use crate::result::SearchResult;
 use crate::tree::{NodeKind, Tree};
 use crate::value::terminal_values_in;
-use crate::worlds::sample_world;
+use crate::worlds::WorldSampler;
 use game::{GameRng, NUM_ACTIONS, Observation, Round, encode};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma};
@@ -167,9 +167,10 @@ impl Search {
     fn start(&mut self) {
         self.started = true;
         if self.trees.is_empty() {
-            let obs = self.obs;
+            // One sampler for all the worlds: the deal count is computed once.
+            let sampler = WorldSampler::new(&self.obs);
             self.trees = (0..self.params.worlds)
-                .map(|_| Tree::new(sample_world(&obs, &mut self.rng)))
+                .map(|_| Tree::new(sampler.sample(&mut self.rng)))
                 .collect();
         }
         for t in 0..self.trees.len() {
