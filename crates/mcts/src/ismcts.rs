@@ -18,7 +18,7 @@ use crate::params::ParamsError;
 use crate::result::SearchResult;
 use crate::search::SearchError;
 use crate::value::terminal_values_in;
-use crate::worlds::sample_world;
+use crate::worlds::WorldSampler;
 use game::{ActionSet, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round};
 use rand::{RngExt, SeedableRng};
 
@@ -212,11 +212,12 @@ pub fn ismcts_search(
         return Ok(SearchResult::forced(legal.nth(0).unwrap_or(0)));
     }
     let mut rng = GameRng::seed_from_u64(seed);
+    let sampler = WorldSampler::new(obs);
     let mut tree = InfoSetTree::new();
     let game = obs.game.as_ref();
     let (mut depth_sum, mut max_depth) = (0u64, 0u32);
     for _ in 0..params.simulations {
-        let mut state = sample_world(obs, &mut rng);
+        let mut state = sampler.sample(&mut rng);
         let mut node = 0u32;
         let mut depth = 0u32;
         let values = loop {

@@ -10,7 +10,10 @@
 //! half), mapped to [-1, 1]. The search, at the end of a round, uses the standing after that
 //! round; the training target uses the final standing of the game. Both use the same formula.
 
-use game::{GameContext, MAX_PLAYERS, PublicRound};
+use game::{GameContext, MAX_CARDS, MAX_PLAYERS, PublicRound};
+
+/// Classes of a tricks distribution: a seat wins 0..=17 more tricks in a round.
+pub const TRICK_CLASSES: usize = MAX_CARDS + 1;
 
 /// Weight of the standing in the value of a round played inside a full game.
 pub const GAME_STANDING_WEIGHT: f32 = 0.5;
@@ -19,6 +22,23 @@ pub const GAME_STANDING_WEIGHT: f32 = 0.5;
 #[inline]
 pub fn score_value(score: u8, cards: usize) -> f32 {
     2.0 * score as f32 / (10 + cards) as f32 - 1.0
+}
+
+/// The expected value of a seat that bid `bid`, has `won` tricks and wins `future[k]` more
+/// with probability `future[k]`, in a round of `cards` cards: it scores `10 + bid` exactly
+/// when it wins `bid - won` more, so the value is `P(bid - won) * score_value(10 + bid) +
+/// (1 - P(bid - won)) * score_value(0)`. This is exact given the distribution: a tricks head
+/// turns into values with no second network output to learn.
+pub fn value_from_tricks(future: &[f32], bid: usize, won: usize, cards: usize) -> f32 {
+    let p_made = bid
+        .checked_sub(won)
+        .and_then(|need| future.get(need))
+        .copied()
+        .unwrap_or(0.0)
+        .clamp(0.0, 1.0);
+    let made = score_value((10 + bid) as u8, cards);
+    let missed = score_value(0, cards);
+    p_made * made + (1.0 - p_made) * missed
 }
 
 /// Per-seat values (absolute seats) of a finished round; seats beyond the players are 0.
@@ -109,6 +129,24 @@ mod tests {
         assert_eq!(score_value(0, 5), -1.0);
         assert_eq!(score_value(15, 5), 1.0);
         assert!((score_value(10, 5) - (2.0 * 10.0 / 15.0 - 1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn values_from_tricks_weigh_the_exact_bid() {
+        let mut future = [0.0f32; TRICK_CLASSES];
+        // Bid 2 with 1 won: made exactly when 1 more trick comes, with probability 0.7.
+        future[0] = 0.2;
+        future[1] = 0.7;
+        future[2] = 0.1;
+        let v = value_from_tricks(&future, 2, 1, 5);
+        let want = 0.7 * score_value(12, 5) + 0.3 * score_value(0, 5);
+        assert!((v - want).abs() < 1e-6);
+        // Already over the bid: no chance left.
+        assert_eq!(value_from_tricks(&future, 1, 2, 5), -1.0);
+        // A sure thing is worth the made score.
+        future = [0.0; TRICK_CLASSES];
+        future[0] = 1.0;
+        assert_eq!(value_from_tricks(&future, 0, 0, 5), score_value(10, 5));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
+use mcts::value::TRICK_CLASSES;
 use serde::{Deserialize, Serialize};
 
 /// The nonlinearity inside each residual block.
@@ -64,7 +65,15 @@ pub struct NetConfig {
     pub policy_outputs: usize,
     /// Values, one per seat relative to the mover: must be `game::MAX_PLAYERS` (8).
     pub value_outputs: usize,
+    /// The auxiliary tricks head: for each seat relative to the mover, logits over the tricks
+    /// it still wins from here to the end of the round (0..=17): `TRICK_OUTPUTS`, or 0 for
+    /// none (checkpoints from before the head read as 0).
+    #[serde(default)]
+    pub trick_outputs: usize,
 }
+
+/// Width of the tricks head: one distribution over 0..=17 tricks per seat.
+pub const TRICK_OUTPUTS: usize = MAX_PLAYERS * TRICK_CLASSES;
 
 /// Names accepted by [`NetConfig::preset`].
 pub const PRESETS: [&str; 4] = ["compact", "small", "peer", "tiny"];
@@ -109,7 +118,18 @@ impl NetConfig {
             activation: Activation::Relu,
             policy_outputs: NUM_ACTIONS,
             value_outputs: MAX_PLAYERS,
+            trick_outputs: 0,
         }
+    }
+
+    /// The same network with the auxiliary tricks head (see `trick_outputs`).
+    pub fn with_trick_head(mut self, on: bool) -> NetConfig {
+        self.trick_outputs = if on { TRICK_OUTPUTS } else { 0 };
+        self
+    }
+
+    pub fn has_trick_head(&self) -> bool {
+        self.trick_outputs > 0
     }
 
     /// The training default on a small CPU: 2 blocks of width 128 and hidden 256, 173,244
@@ -187,6 +207,14 @@ impl NetConfig {
             MAX_PLAYERS,
             "one value per seat",
         )?;
+        if self.trick_outputs != 0 {
+            exact(
+                "trick_outputs",
+                self.trick_outputs,
+                TRICK_OUTPUTS,
+                "0..=17 tricks for each of 8 seats, or 0 for no tricks head",
+            )?;
+        }
         Ok(())
     }
 
@@ -201,6 +229,11 @@ impl NetConfig {
             + norm
             + linear(w, self.policy_outputs as u64)
             + linear(w, self.value_outputs as u64)
+            + if self.trick_outputs > 0 {
+                linear(w, self.trick_outputs as u64)
+            } else {
+                0
+            }
     }
 
     /// Floating-point operations of one position's forward pass: 2 per multiply-add and 1
@@ -220,6 +253,11 @@ impl NetConfig {
             + norm
             + linear(w, self.policy_outputs as u64)
             + linear(w, self.value_outputs as u64)
+            + if self.trick_outputs > 0 {
+                linear(w, self.trick_outputs as u64)
+            } else {
+                0
+            }
     }
 
     /// The fields where `other` differs from `self`, as `field: self vs other` lines.
@@ -254,6 +292,11 @@ impl NetConfig {
             self.value_outputs.to_string(),
             other.value_outputs.to_string(),
         );
+        cmp(
+            "trick_outputs",
+            self.trick_outputs.to_string(),
+            other.trick_outputs.to_string(),
+        );
         out
     }
 }
@@ -262,12 +305,17 @@ impl fmt::Display for NetConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "width {} x {} blocks (hidden {}), {}, layer norm {}",
+            "width {} x {} blocks (hidden {}), {}, layer norm {}{}",
             self.width,
             self.blocks,
             self.hidden,
             self.activation,
-            if self.layer_norm { "on" } else { "off" }
+            if self.layer_norm { "on" } else { "off" },
+            if self.has_trick_head() {
+                ", tricks head"
+            } else {
+                ""
+            }
         )
     }
 }

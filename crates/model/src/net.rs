@@ -6,6 +6,7 @@
 //! x = norm(x)
 //! log_policy = log_softmax over legal actions of Linear(width -> 52)(x)
 //! values     = tanh(Linear(width -> 8)(x))
+//! tricks     = Linear(width -> 8 x 18)(x)   (optional: per seat, logits over tricks still won)
 //! ```
 //! `norm` is a LayerNorm when the config enables it, the identity otherwise.
 
@@ -40,6 +41,8 @@ pub struct BlobNet<B: Backend> {
     /// `[N, 8]`, never `[N, 1]`: Burn issue #5122 (CUDA with fusion) gave wrong rows after
     /// the first for a batched MLP ending in a `[N, 1]` tanh. Keep this head 8 wide.
     value: Linear<B>,
+    /// The auxiliary tricks head (`NetConfig::trick_outputs`), if configured.
+    tricks: Option<Linear<B>>,
     /// Not a parameter: kept through `clone`, `valid`, optimizer steps and record loads.
     #[module(skip)]
     config: NetConfig,
@@ -64,6 +67,9 @@ pub struct NetOutput<B: Backend> {
     pub log_policy: Tensor<B, 2>,
     /// `[N, 8]` values in (-1, 1), seats relative to the mover.
     pub values: Tensor<B, 2>,
+    /// `[N, 8 x 18]` logits of the tricks each seat (relative to the mover) still wins, seat
+    /// by seat, when the network has the tricks head.
+    pub trick_logits: Option<Tensor<B, 2>>,
 }
 
 impl<B: Backend> BlobNet<B> {
@@ -93,6 +99,9 @@ impl<B: Backend> BlobNet<B> {
             final_norm: norm(),
             policy: linear(config.width, config.policy_outputs),
             value: linear(config.width, config.value_outputs),
+            tricks: config
+                .has_trick_head()
+                .then(|| linear(config.width, config.trick_outputs)),
             config: config.clone(),
         };
         net.visit(&mut Materialize);
@@ -113,11 +122,13 @@ impl<B: Backend> BlobNet<B> {
                 .mask_fill(mask.lower_elem(0.5), ILLEGAL_LOGIT),
             1,
         );
+        let trick_logits = self.tricks.as_ref().map(|head| head.forward(x.clone()));
         let values = tanh(self.value.forward(x));
         NetOutput {
             logits,
             log_policy,
             values,
+            trick_logits,
         }
     }
 

@@ -3,6 +3,9 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
+use mcts::value::{TRICK_CLASSES, value_from_tricks};
+
+use crate::config::TRICK_OUTPUTS;
 
 use crate::net::BlobNet;
 use crate::server::BatchModel;
@@ -12,11 +15,27 @@ use crate::server::BatchModel;
 pub struct NetRunner<B: Backend> {
     net: BlobNet<B>,
     device: B::Device,
+    values_from_tricks: bool,
+    tricks: Vec<f32>,
 }
 
 impl<B: Backend> NetRunner<B> {
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetRunner<B> {
-        NetRunner { net, device }
+        NetRunner {
+            net,
+            device,
+            values_from_tricks: false,
+            tricks: Vec::new(),
+        }
+    }
+
+    /// Answers the value of every seat that has bid from the tricks head instead of the value
+    /// head (`mcts::value::value_from_tricks`; single rounds only: inside a game the value
+    /// also counts the standing, which only the value head knows). No effect on a network
+    /// without the tricks head.
+    pub fn with_values_from_tricks(mut self, on: bool) -> NetRunner<B> {
+        self.values_from_tricks = on;
+        self
     }
 
     pub fn net(&self) -> &BlobNet<B> {
@@ -70,6 +89,49 @@ impl<B: Backend> BatchModel for NetRunner<B> {
         let out = self.net.forward(x, m);
         copy_out(out.log_policy, policy, n * NUM_ACTIONS);
         copy_out(out.values, values, n * MAX_PLAYERS);
+        if let (true, Some(logits)) = (self.values_from_tricks, out.trick_logits) {
+            self.tricks.clear();
+            copy_out(logits, &mut self.tricks, n * TRICK_OUTPUTS);
+            for i in 0..n {
+                values_from_trick_logits(
+                    &inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN],
+                    &self.tricks[i * TRICK_OUTPUTS..(i + 1) * TRICK_OUTPUTS],
+                    &mut values[i * MAX_PLAYERS..(i + 1) * MAX_PLAYERS],
+                );
+            }
+        }
+    }
+}
+
+/// Overwrites the values of the seats that have bid with the values their tricks
+/// distributions imply (one row: the encoding, 8 x 18 trick logits, 8 values).
+pub fn values_from_trick_logits(input: &[f32], logits: &[f32], values: &mut [f32]) {
+    use game::encoding::offset;
+    if input[offset::IN_GAME] > 0.5 {
+        return;
+    }
+    let cards = (input[offset::CARDS] * game::MAX_CARDS as f32).round();
+    for (seat, value) in values.iter_mut().enumerate() {
+        if input[offset::HAS_BID + seat] < 0.5 {
+            continue;
+        }
+        let bid = (input[offset::BIDS + seat] * cards).round();
+        let need = (input[offset::NEEDED + seat] * cards).round();
+        let row = &logits[seat * TRICK_CLASSES..(seat + 1) * TRICK_CLASSES];
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut probs = [0.0f32; TRICK_CLASSES];
+        let mut sum = 0.0;
+        for (p, &l) in probs.iter_mut().zip(row) {
+            *p = (l - max).exp();
+            sum += *p;
+        }
+        probs.iter_mut().for_each(|p| *p /= sum);
+        *value = value_from_tricks(
+            &probs,
+            bid as usize,
+            (bid - need).max(0.0) as usize,
+            cards as usize,
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! The replay buffer: fixed capacity (oldest examples leave first), uniform sampling, saved
 //! and restored with the checkpoint.
 //!
-//! File format (little endian): magic `BLOBBUF1`, capacity u64, next write slot u64, count
+//! File format (little endian): magic `BLOBBUF2`, capacity u64, next write slot u64, count
 //! u64, total ever added u64, then `count` examples of `EXAMPLE_BYTES` each, in slot order.
 
 use crate::example::{EXAMPLE_BYTES, Example};
@@ -9,7 +9,8 @@ use rand::{Rng, RngExt};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"BLOBBUF1";
+// Version 2 added the tricks targets to each example.
+const MAGIC: &[u8; 8] = b"BLOBBUF2";
 const HEADER: usize = 8 + 4 * 8;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -58,6 +58,7 @@ pub struct NetSection {
     pub blocks: Option<usize>,
     #[serde(default)]
     pub hidden: Option<usize>,
+    pub tricks_head: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,6 +220,7 @@ impl TrainConfig {
         } else {
             NetConfig::preset(&n.preset).map_err(|e| format!("net.preset: {e}"))?
         };
+        let config = config.with_trick_head(n.tricks_head);
         config.validate().map_err(|e| format!("net: {e}"))?;
         Ok(config)
     }

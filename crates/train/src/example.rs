@@ -18,10 +18,17 @@ pub struct Example {
     pub policy: [f32; NUM_ACTIONS],
     /// Value target per seat, relative to the mover (index 0 = the mover).
     pub value: [f32; MAX_PLAYERS],
+    /// Tricks each seat (relative to the mover) won from this position to the end of the
+    /// round: the tricks head's target. [`NO_TRICKS`] where unknown.
+    pub tricks: [u8; MAX_PLAYERS],
 }
 
+/// A seat with no tricks target (beyond the player count, or an example made without one).
+pub const NO_TRICKS: u8 = u8::MAX;
+
 /// Bytes of one example in the buffer file.
-pub const EXAMPLE_BYTES: usize = ENCODING_LEN * 2 + 8 + NUM_ACTIONS * 4 + MAX_PLAYERS * 4;
+pub const EXAMPLE_BYTES: usize =
+    ENCODING_LEN * 2 + 8 + NUM_ACTIONS * 4 + MAX_PLAYERS * 4 + MAX_PLAYERS;
 
 impl Example {
     pub fn new(
@@ -35,7 +42,14 @@ impl Example {
             legal,
             policy,
             value,
+            tricks: [NO_TRICKS; MAX_PLAYERS],
         }
+    }
+
+    /// The same example with a tricks target.
+    pub fn with_tricks(mut self, tricks: [u8; MAX_PLAYERS]) -> Example {
+        self.tricks = tricks;
+        self
     }
 
     /// Whether the example trains the policy (it was the mover's decision).
@@ -64,6 +78,7 @@ impl Example {
         for x in self.policy.iter().chain(&self.value) {
             out.extend_from_slice(&x.to_le_bytes());
         }
+        out.extend_from_slice(&self.tricks);
     }
 
     /// Reads one example from exactly `EXAMPLE_BYTES` bytes.
@@ -80,11 +95,14 @@ impl Example {
         let policy = std::array::from_fn(|i| f32_at(at + 4 * i));
         let at = at + 4 * NUM_ACTIONS;
         let value = std::array::from_fn(|i| f32_at(at + 4 * i));
+        let at = at + 4 * MAX_PLAYERS;
+        let tricks = b[at..at + MAX_PLAYERS].try_into().ok()?;
         Some(Example {
             encoding,
             legal,
             policy,
             value,
+            tricks,
         })
     }
 }
@@ -106,7 +124,8 @@ mod tests {
             (1 << 5) | (1 << 9),
             policy,
             [0.5, -1.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.0],
-        );
+        )
+        .with_tricks([2, 0, 1, 3, NO_TRICKS, NO_TRICKS, NO_TRICKS, NO_TRICKS]);
         let mut bytes = Vec::new();
         e.write_to(&mut bytes);
         assert_eq!(bytes.len(), EXAMPLE_BYTES);

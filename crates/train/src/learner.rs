@@ -8,7 +8,9 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
+use mcts::value::TRICK_CLASSES;
 use game::encoding::offset;
 use game::symmetry::SuitPermutation;
 use game::{ENCODING_LEN, MAX_PLAYERS, MIN_PLAYERS, NUM_ACTIONS, Suit};
@@ -28,6 +30,9 @@ pub struct LearnerConfig {
     pub batch_size: usize,
     /// Weight of the value loss against the policy loss.
     pub value_weight: f32,
+    /// Weight of the tricks head's loss (cross-entropy of each seat's tricks still won),
+    /// when the network has that head.
+    pub tricks_weight: f32,
     /// At most this many samples trained per new sample (KataGo uses at most 4).
     pub samples_per_new: f32,
     /// No training until the buffer holds this many examples.
@@ -45,6 +50,7 @@ impl Default for LearnerConfig {
             weight_decay: 1e-4,
             batch_size: 256,
             value_weight: 1.0,
+            tricks_weight: 1.0,
             samples_per_new: 4.0,
             min_buffer: 2_000,
             augment_suits: true,
@@ -64,6 +70,12 @@ impl LearnerConfig {
         positive("lr", self.lr)?;
         positive("lr_final", self.lr_final)?;
         positive("value_weight", self.value_weight as f64)?;
+        if !(self.tricks_weight.is_finite() && self.tricks_weight >= 0.0) {
+            return Err(format!(
+                "learner.tricks_weight must be >= 0, not {}",
+                self.tricks_weight
+            ));
+        }
         positive("samples_per_new", self.samples_per_new as f64)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!(
@@ -208,7 +220,20 @@ impl<B: AutodiffBackend> Learner<B> {
         let seats = seat_mask.clone().sum();
         let diff = out.values - t(b.values, MAX_PLAYERS);
         let value_loss = (diff.clone() * diff * seat_mask).sum() / seats;
-        let loss = policy_loss.clone() + value_loss.clone().mul_scalar(self.config.value_weight);
+        let mut loss =
+            policy_loss.clone() + value_loss.clone().mul_scalar(self.config.value_weight);
+        if let Some(logits) = out.trick_logits {
+            // Cross-entropy of each seat's tricks distribution, averaged over the seats that
+            // have a target (rows and seats without one have an all-zero target).
+            let targets = b.trick_targets.max(1) as f32;
+            let log_p = log_softmax(logits.reshape([n, MAX_PLAYERS, TRICK_CLASSES]), 2);
+            let target = Tensor::<B, 3>::from_data(
+                TensorData::new(b.tricks, [n, MAX_PLAYERS, TRICK_CLASSES]),
+                &self.device,
+            );
+            let tricks_loss = (log_p * target).sum().neg().div_scalar(targets);
+            loss = loss + tricks_loss.mul_scalar(self.config.tricks_weight);
+        }
 
         let p: f32 = policy_loss.into_scalar().elem();
         let v: f32 = value_loss.into_scalar().elem();
@@ -254,6 +279,9 @@ struct Batch {
     values: Vec<f32>,
     seat_mask: Vec<f32>,
     policy_rows: usize,
+    /// One-hot tricks targets, n x 8 x 18 (all zero where a seat has none), and their count.
+    tricks: Vec<f32>,
+    trick_targets: usize,
 }
 
 impl Batch {
@@ -269,6 +297,8 @@ impl Batch {
             values: Vec::with_capacity(n * MAX_PLAYERS),
             seat_mask: Vec::with_capacity(n * MAX_PLAYERS),
             policy_rows: examples.iter().filter(|e| e.has_policy()).count(),
+            tricks: vec![0.0; n * MAX_PLAYERS * TRICK_CLASSES],
+            trick_targets: 0,
         };
         for (i, e) in examples.iter().enumerate() {
             let row = &mut b.inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN];
@@ -296,6 +326,12 @@ impl Batch {
             }
             b.policy.extend_from_slice(&policy);
             b.values.extend_from_slice(&e.value);
+            for (seat, &t) in e.tricks.iter().enumerate() {
+                if (t as usize) < TRICK_CLASSES {
+                    b.tricks[(i * MAX_PLAYERS + seat) * TRICK_CLASSES + t as usize] = 1.0;
+                    b.trick_targets += 1;
+                }
+            }
             b.seat_mask
                 .extend((0..MAX_PLAYERS).map(|s| if s < players { 1.0 } else { 0.0 }));
         }

@@ -30,7 +30,10 @@ impl NetAgent {
     ) -> NetAgent {
         NetAgent {
             name: name.into(),
-            evaluator: DirectEvaluator::new(NetRunner::new(net, Default::default())),
+            evaluator: DirectEvaluator::new(
+                NetRunner::new(net, Default::default())
+                    .with_values_from_tricks(std::env::var_os("BLOB_VALUES_FROM_TRICKS").is_some()),
+            ),
             params,
             seed,
             decisions: 0,

@@ -6,7 +6,7 @@
 //! a given seed and thread count (as long as the evaluator's answer for a position does not
 //! depend on which batch it arrives in).
 
-use crate::example::Example;
+use crate::example::{Example, NO_TRICKS};
 use game::{
     Game, GameConfig, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round,
     RoundConfig, TRUMP_ROTATION, encode,
@@ -202,6 +202,8 @@ struct Decision {
     mover: usize,
     /// Round of the game the decision was made in.
     round: usize,
+    /// Tricks each seat (absolute) had won when the decision was made.
+    won: [u8; MAX_PLAYERS],
 }
 
 enum Table {
@@ -217,12 +219,24 @@ struct Slot {
     search: Option<Search>,
     answers: Vec<Evaluation>,
     decisions: Vec<Decision>,
-    /// Per round of a game: the round's values by absolute seat, and how it ended.
+    /// Per round of a game: the round's values and tricks by absolute seat, and how it ended.
     round_values: Vec<[f32; MAX_PLAYERS]>,
+    round_tricks: Vec<[u8; MAX_PLAYERS]>,
     summaries: Vec<RoundSummary>,
     /// Decisions made so far by each seat in the current round (for the temperature).
     made: [usize; MAX_PLAYERS],
     stats: SelfPlayStats,
+}
+
+/// Tricks won so far by each absolute seat (0 beyond the players).
+fn tricks_won(pb: &game::PublicRound) -> [u8; MAX_PLAYERS] {
+    std::array::from_fn(|s| {
+        if s < pb.players() {
+            pb.tricks_won(s) as u8
+        } else {
+            0
+        }
+    })
 }
 
 fn unit_seed(seed: u64, iteration: u64, index: u64) -> u64 {
@@ -248,6 +262,7 @@ impl Slot {
             answers: Vec::new(),
             decisions: Vec::new(),
             round_values: Vec::new(),
+            round_tricks: Vec::new(),
             summaries: Vec::new(),
             made: [0; MAX_PLAYERS],
             stats: SelfPlayStats::default(),
@@ -302,6 +317,7 @@ impl Slot {
             }
         }));
         let p = pb.players();
+        self.round_tricks.push(tricks_won(&pb));
         self.summaries.push(RoundSummary {
             players: p,
             cards: pb.cards(),
@@ -348,12 +364,22 @@ impl Slot {
             .map(|d| {
                 let round = &self.round_values[d.round];
                 let abs = standing.as_ref().map_or(*round, |st| blend(round, st));
+                let final_tricks = &self.round_tricks[d.round];
+                let tricks = std::array::from_fn(|k| {
+                    if k < players {
+                        let seat = (d.mover + k) % players;
+                        final_tricks[seat] - d.won[seat]
+                    } else {
+                        NO_TRICKS
+                    }
+                });
                 Example::new(
                     &d.encoding,
                     d.legal,
                     d.policy,
                     to_relative(&abs, d.mover, players),
                 )
+                .with_tricks(tricks)
             })
             .collect();
         self.stats.examples += examples.len() as u64;
@@ -384,6 +410,7 @@ impl Slot {
             policy: [0.0; NUM_ACTIONS],
             mover: seat,
             round: self.round_index(),
+            won: tricks_won(round.public()),
         });
     }
 
@@ -415,6 +442,7 @@ impl Slot {
                             policy: res.policy(),
                             mover,
                             round: self.round_index(),
+                            won: tricks_won(&obs.public),
                         });
                         self.push_bystander(mover);
                         self.apply(action);
