@@ -2,12 +2,14 @@
 //! gives mean scores with confidence intervals, bids made and Elo ratings (`docs/arena.md`).
 //!
 //! - A *deal* (rounds mode: one dealt round; games mode: one game, i.e. its dealing seed) is
-//!   played once per *rotation*; with N agents there are N rotations, and in rotation r seat s
-//!   holds agent (s + r) mod N ([`seating`]). So every agent plays every seat's hand of every
-//!   deal exactly once, whatever N and the player count P.
-//! - Deal u and every seat's agent draw their randomness from seeds derived from (seed, u,
-//!   rotation, seat), and results are combined in deal order, so a report depends on the
-//!   seed only, never on the thread count.
+//!   played at several *tables*, one seating of the agents each ([`seatings`]): every ordering
+//!   of the agents (N! tables for N <= 4 agents), so the design treats all agents alike, or
+//!   beyond [`MAX_EXHAUSTIVE_TABLES`] the N rotations of one random ordering. Either way every
+//!   agent plays every seat's hand of every deal equally often, whatever N and the player
+//!   count P.
+//! - Deal u, its seatings and every seat's agent draw their randomness from seeds derived
+//!   from (seed, u, table, seat), and results are combined in deal order, so a report depends
+//!   on the seed only, never on the thread count.
 
 mod cli;
 mod report;
@@ -127,20 +129,115 @@ impl ArenaConfig {
         Ok(())
     }
 
-    /// Rotations (tables) per deal: one per agent.
-    pub fn rotations(&self) -> usize {
-        self.agents.len()
+    /// Whether every ordering of the agents is seated ([`plays_all_orderings`]); like the
+    /// table count, the same for every player count the rules allow.
+    pub fn plays_all_orderings(&self) -> bool {
+        plays_all_orderings(self.agents.len(), self.fixed_or_any_players())
+    }
+
+    /// The fixed player count, or any the rules allow: the designs depend on it only for
+    /// P < 3 (see [`tables_per_deal`]).
+    fn fixed_or_any_players(&self) -> usize {
+        let players = match self.format {
+            Format::Rounds { players, .. } | Format::Games { players, .. } => players,
+        };
+        players.unwrap_or(*DEFAULT_PLAYERS.start())
+    }
+
+    /// Tables per deal (see [`tables_per_deal`]). The count is the same for every player
+    /// count the rules allow, so a drawn player count does not change it.
+    pub fn tables_per_deal(&self) -> usize {
+        tables_per_deal(self.agents.len(), self.fixed_or_any_players())
     }
 }
 
-/// The agent (index into the agent list) at each of `players` seats in `rotation`:
-/// seat s holds agent (s + rotation) mod `agents`.
+/// Most tables per deal for which every ordering of the agents is played (N! tables for N
+/// agents: 2, 6, 24 for 2, 3, 4 agents). Above it, one random ordering per deal is played in
+/// its N cyclic rotations instead ([`seatings`]).
+pub const MAX_EXHAUSTIVE_TABLES: usize = 24;
+
+/// Distinct tables when every ordering of `agents` agents is seated at `players` seats:
+/// N! / (N - min(N, P))!.
+fn all_orderings_tables(agents: usize, players: usize) -> usize {
+    let n = agents;
+    (n - n.min(players) + 1..=n).product()
+}
+
+/// Whether every ordering of the agents is played (else a random ordering, rotated).
+pub fn plays_all_orderings(agents: usize, players: usize) -> bool {
+    all_orderings_tables(agents, players) <= MAX_EXHAUSTIVE_TABLES
+}
+
+/// Tables each deal is played at: every distinct table of the exhaustive design, or N
+/// rotations of a random ordering.
+pub fn tables_per_deal(agents: usize, players: usize) -> usize {
+    if plays_all_orderings(agents, players) {
+        all_orderings_tables(agents, players)
+    } else {
+        agents
+    }
+}
+
+/// All orderings of 0..n, in lexicographic order.
+fn orderings(n: usize) -> Vec<Vec<usize>> {
+    let mut o: Vec<usize> = (0..n).collect();
+    let mut out = vec![o.clone()];
+    // Next permutation: the longest decreasing suffix is reversed after its head is swapped
+    // with the smallest larger element of the suffix.
+    while let Some(i) = (1..n).rev().find(|&i| o[i - 1] < o[i]) {
+        let j = (i..n)
+            .rev()
+            .find(|&j| o[j] > o[i - 1])
+            .expect("o[i] qualifies");
+        o.swap(i - 1, j);
+        o[i..].reverse();
+        out.push(o.clone());
+    }
+    out
+}
+
+/// The table an ordering `o` of the agents gives at `players` seats: seat s holds
+/// `o[s mod N]` (with fewer agents than seats they repeat in the same order, A B C A B...).
+fn table_of(o: &[usize], players: usize) -> Vec<usize> {
+    (0..players).map(|s| o[s % o.len()]).collect()
+}
+
+/// The tables of deal `unit`: per table, the agent (index into the agent list) at each of
+/// `players` seats.
 ///
-/// Over rotations 0..agents each seat holds every agent exactly once, so every agent plays
-/// every hand of a deal once. With fewer agents than seats an agent holds several seats of a
-/// table (as independent players); with more, each table seats P agents in cyclic order.
-pub fn seating(agents: usize, players: usize, rotation: usize) -> Vec<usize> {
-    (0..players).map(|s| (s + rotation) % agents).collect()
+/// Who sits before and after whom matters in Blob (bidding order, the dealer's constraint,
+/// playing just after a strong or weak neighbour), so a single cyclic order of the list would
+/// favour some agents over equal ones. Hence:
+/// - While it costs at most [`MAX_EXHAUSTIVE_TABLES`] tables, every ordering o of the agents
+///   is played, seat s holding o[s mod N] (with more agents than seats, o[s] for s < P and
+///   each distinct table once). The set of tables is the same under every relabelling of the
+///   agents, so agents that play alike have exactly equal expected scores.
+/// - Beyond that (5 or more agents), one ordering drawn uniformly from (seed, unit) is played
+///   in its N cyclic rotations, seat s holding o[(s + r) mod N] at table r: symmetric over the
+///   draw, i.e. on average over deals.
+///
+/// Either way every agent holds every seat equally often in each deal, so it plays every hand
+/// of every deal equally often.
+pub fn seatings(agents: usize, players: usize, seed: u64, unit: usize) -> Vec<Vec<usize>> {
+    if plays_all_orderings(agents, players) {
+        let mut tables: Vec<Vec<usize>> = Vec::new();
+        for o in orderings(agents) {
+            let t = table_of(&o[..agents.min(players)], players);
+            if !tables.contains(&t) {
+                tables.push(t);
+            }
+        }
+        return tables;
+    }
+    let mut rng = GameRng::seed_from_u64(derive_seed(seed, &[SEATING_STREAM, unit as u64]));
+    let mut o: Vec<usize> = (0..agents).collect();
+    // Fisher-Yates: every ordering equally likely.
+    for i in (1..agents).rev() {
+        o.swap(i, rng.random_range(0..=i));
+    }
+    (0..agents)
+        .map(|r| (0..players).map(|s| o[(s + r) % agents]).collect())
+        .collect()
 }
 
 /// One table: a deal played by one seating.
@@ -188,6 +285,7 @@ fn derive_seed(seed: u64, path: &[u64]) -> u64 {
 // Tags keep the seed streams of deals and agents apart.
 const DEAL_STREAM: u64 = 1;
 const AGENT_STREAM: u64 = 2;
+const SEATING_STREAM: u64 = 3;
 
 /// Draws from `range` capped at `max` (the range is validated to reach below `max`).
 fn draw_capped(range: RangeInclusive<usize>, max: usize, rng: &mut GameRng) -> usize {
@@ -268,7 +366,7 @@ fn play_table(
             })
         }
         Deal::Game { config, rng } => {
-            // The same dealing generator for every rotation: the same hands, round by round.
+            // The same dealing generator at every table: the same hands, round by round.
             let mut rng = rng.clone();
             let mut game = Game::new(*config, &mut rng);
             loop {
@@ -296,27 +394,27 @@ fn play_table(
     }
 }
 
-/// Plays deal `unit` in every rotation.
+/// Plays deal `unit` at each of its tables ([`seatings`]).
 fn play_unit(
     cfg: &ArenaConfig,
     unit: usize,
     net: Option<&dyn NetAgentFactory>,
 ) -> Result<Vec<TableResult>> {
     let deal = deal_for(&cfg.format, cfg.seed, unit);
-    let n = cfg.agents.len();
-    (0..cfg.rotations())
-        .map(|r| {
-            let seats = seating(n, deal.players(), r);
+    seatings(cfg.agents.len(), deal.players(), cfg.seed, unit)
+        .into_iter()
+        .enumerate()
+        .map(|(t, seats)| {
             let mut agents = seats
                 .iter()
                 .enumerate()
                 .map(|(s, &a)| {
-                    let path = [AGENT_STREAM, unit as u64, r as u64, s as u64];
+                    let path = [AGENT_STREAM, unit as u64, t as u64, s as u64];
                     cfg.agents[a].build(derive_seed(cfg.seed, &path), net)
                 })
                 .collect::<Result<Vec<_>>>()?;
             play_table(&deal, &seats, &mut agents)
-                .with_context(|| format!("deal {unit}, rotation {r}"))
+                .with_context(|| format!("deal {unit}, table {t}"))
         })
         .collect()
 }
@@ -385,26 +483,128 @@ pub fn run_arena(cfg: &ArenaConfig, net: Option<&dyn NetAgentFactory>) -> Result
 mod tests {
     use super::*;
 
+    /// Per agent and seat, how many of the tables hold that agent at that seat.
+    fn seat_counts(tables: &[Vec<usize>], agents: usize, players: usize) -> Vec<Vec<usize>> {
+        let mut count = vec![vec![0; players]; agents];
+        for t in tables {
+            assert_eq!(t.len(), players);
+            for (s, &a) in t.iter().enumerate() {
+                count[a][s] += 1;
+            }
+        }
+        count
+    }
+
     #[test]
-    fn every_agent_plays_every_seat_once_per_deal() {
+    fn every_agent_holds_every_seat_equally_often_in_every_deal() {
         for agents in 2..=9 {
             for players in 3..=8 {
-                let mut count = vec![vec![0; players]; agents];
-                for r in 0..agents {
-                    for (s, a) in seating(agents, players, r).into_iter().enumerate() {
-                        count[a][s] += 1;
-                    }
+                for unit in 0..20 {
+                    let tables = seatings(agents, players, 5, unit);
+                    assert_eq!(tables.len(), tables_per_deal(agents, players));
+                    // Tables / agents each: every agent plays every hand equally often.
+                    let each = tables.len() / agents;
+                    assert_eq!(each * agents, tables.len());
+                    let count = seat_counts(&tables, agents, players);
+                    assert!(
+                        count.iter().flatten().all(|&c| c == each),
+                        "{agents} agents x {players} seats, deal {unit}: {count:?}"
+                    );
                 }
-                assert!(
-                    count.iter().flatten().all(|&c| c == 1),
-                    "{agents} x {players}"
-                );
             }
         }
     }
 
+    /// `o` as a permutation: label a becomes o[a].
+    fn relabel(tables: &[Vec<usize>], o: &[usize]) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = tables
+            .iter()
+            .map(|t| t.iter().map(|&a| o[a]).collect())
+            .collect();
+        out.sort();
+        out
+    }
+
     #[test]
-    fn deals_are_the_same_for_every_rotation_and_vary_with_the_seed() {
+    fn the_tables_are_the_same_under_every_relabelling_of_up_to_4_agents() {
+        for agents in 2..=4 {
+            for players in 3..=8 {
+                let tables = seatings(agents, players, 5, 0);
+                let identity: Vec<usize> = (0..agents).collect();
+                let sorted = relabel(&tables, &identity);
+                for o in orderings(agents) {
+                    assert_eq!(
+                        relabel(&tables, &o),
+                        sorted,
+                        "{agents} agents x {players} seats, relabelled by {o:?}"
+                    );
+                }
+                // Every ordering once: N! distinct tables, and no deal-to-deal variation.
+                let mut distinct = sorted.clone();
+                distinct.dedup();
+                assert_eq!(distinct.len(), (1..=agents).product::<usize>());
+                assert_eq!(seatings(agents, players, 9, 3), tables);
+            }
+        }
+        // The documented examples.
+        assert_eq!(seatings(2, 4, 0, 0), [[0, 1, 0, 1], [1, 0, 1, 0]]);
+        assert_eq!(seatings(3, 4, 0, 0)[0], [0, 1, 2, 0]);
+        assert_eq!(seatings(4, 3, 0, 0)[..2], [[0, 1, 2], [0, 1, 3]]);
+    }
+
+    #[test]
+    fn tables_per_deal_is_n_factorial_up_to_the_limit_then_n() {
+        assert_eq!(MAX_EXHAUSTIVE_TABLES, 24);
+        for players in 3..=8 {
+            let counts: Vec<usize> = (2..=9).map(|n| tables_per_deal(n, players)).collect();
+            assert_eq!(counts, [2, 6, 24, 5, 6, 7, 8, 9], "{players} seats");
+            assert!(plays_all_orderings(4, players) && !plays_all_orderings(5, players));
+        }
+        // More agents than seats: a table seen from several orderings is counted once.
+        assert_eq!(all_orderings_tables(5, 2), 20);
+        assert_eq!(orderings(4).len(), 24);
+        assert_eq!(
+            orderings(3),
+            [
+                [0, 1, 2],
+                [0, 2, 1],
+                [1, 0, 2],
+                [1, 2, 0],
+                [2, 0, 1],
+                [2, 1, 0]
+            ]
+        );
+    }
+
+    #[test]
+    fn beyond_the_limit_a_uniform_ordering_per_deal_is_rotated() {
+        let (agents, players, deals) = (5, 4, 12_000);
+        let mut seen = std::collections::HashMap::new();
+        for unit in 0..deals {
+            let tables = seatings(agents, players, 11, unit);
+            assert_eq!(tables, seatings(agents, players, 11, unit), "repeatable");
+            // Table r is the ordering rotated by r: the first seat runs through it.
+            let order: Vec<usize> = tables.iter().map(|t| t[0]).collect();
+            for (r, t) in tables.iter().enumerate() {
+                let want: Vec<usize> = (0..players).map(|s| order[(s + r) % agents]).collect();
+                assert_eq!(*t, want);
+            }
+            *seen.entry(order).or_insert(0usize) += 1;
+        }
+        // Uniform over the 120 orderings: each expected 100 times, binomial sd about 10; the
+        // largest deviation of 120 such counts stays well within 4.5 sd (probability < 1e-3).
+        assert_eq!(seen.len(), 120);
+        for (o, &c) in &seen {
+            assert!((55..=145).contains(&c), "{o:?} drawn {c} times in {deals}");
+        }
+        assert_ne!(
+            seatings(agents, players, 12, 0),
+            seatings(agents, players, 11, 0)
+        );
+    }
+
+    #[test]
+    fn deals_are_the_same_at_every_table_and_vary_with_the_seed() {
         let f = Format::Games {
             games: 2,
             players: Some(4),

@@ -15,8 +15,8 @@ pub struct ArenaArgs {
     /// net:CHECKPOINT[:PRESET] (preset light, medium, heavy or WxS; default light).
     #[arg(long, value_delimiter = ',')]
     pub agents: Vec<AgentSpec>,
-    /// Deals to play (single rounds), each once per agent with the seats rotated
-    /// [default: 400].
+    /// Deals to play (single rounds), each at every ordering of the agents (N! tables; with 5
+    /// or more agents, N rotations of a random ordering) [default: 400].
     #[arg(long, conflicts_with = "games")]
     pub rounds: Option<usize>,
     /// Play this many full games instead of single rounds.
@@ -98,14 +98,14 @@ pub fn arena_main_with(args: ArenaArgs, net: Option<&dyn NetAgentFactory>) -> Re
     let cfg = args.to_config()?;
     let names: Vec<String> = cfg.agents.iter().map(|a| a.to_string()).collect();
     eprintln!(
-        "arena: {} on {} {}, {} rotations each, {} threads, seed {}",
+        "arena: {} on {} {}, {} tables each, {} threads, seed {}",
         names.join(" vs "),
         cfg.format.units(),
         match cfg.format {
             Format::Rounds { .. } => "deals",
             Format::Games { .. } => "games",
         },
-        cfg.rotations(),
+        cfg.tables_per_deal(),
         cfg.threads,
         cfg.seed
     );

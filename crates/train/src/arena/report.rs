@@ -20,7 +20,7 @@ pub struct AgentStats {
     pub bid_made_rate: f64,
     /// Elo rating from the pairwise results; the agents average 1500.
     pub rating: f64,
-    /// Rounds it played (over all seats and rotations).
+    /// Rounds it played (over all seats and tables).
     pub rounds_played: u64,
     /// Comparisons with the other agents at its tables (per pair of seats).
     pub pair_wins: u64,
@@ -36,18 +36,24 @@ pub struct AgentStats {
 /// What an arena run found. `rounds` and `agents` come first in the JSON.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ArenaReport {
-    /// Distinct rounds dealt (each played once per rotation): deals in rounds mode, the
-    /// games' rounds in games mode.
+    /// Distinct rounds dealt (each played at every table of its deal): deals in rounds mode,
+    /// the games' rounds in games mode.
     pub rounds: usize,
     pub agents: Vec<AgentStats>,
     /// `rounds` or `games`.
     pub mode: String,
-    /// Games mode: distinct games (each played once per rotation).
+    /// Games mode: distinct games (each played at every table of its deal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub games: Option<usize>,
-    /// Deals (or games) times rotations.
+    /// Tables played in all: deals (or games) times `tables_per_deal`.
     pub tables: usize,
+    /// Tables (seatings) each deal is played at: N! for N <= 4 agents (every ordering), N
+    /// beyond (one random ordering, rotated).
+    pub tables_per_deal: usize,
     pub seed: u64,
+    /// Whether every ordering of the agents was seated (else a random one per deal, rotated).
+    #[serde(skip)]
+    pub all_orderings: bool,
     /// Per agent, its mean score per round in each deal (or game), in deal order: what
     /// paired comparisons are computed from.
     #[serde(skip)]
@@ -157,7 +163,9 @@ impl ArenaReport {
             mode: if games_mode { "games" } else { "rounds" }.into(),
             games: games_mode.then_some(units.len()),
             tables: units.iter().map(Vec::len).sum(),
+            tables_per_deal: cfg.tables_per_deal(),
             seed: cfg.seed,
+            all_orderings: cfg.plays_all_orderings(),
             deal_means,
         }
     }
@@ -189,10 +197,15 @@ impl ArenaReport {
             Some(g) => format!("{g} games ({} rounds)", self.rounds),
             None => format!("{} deals", self.rounds),
         };
+        let design = if self.all_orderings {
+            "every ordering of the agents"
+        } else {
+            "a random ordering of the agents, rotated"
+        };
         let _ = writeln!(
             out,
-            "{what}, {} tables (every agent plays every seat of every deal), seed {}",
-            self.tables, self.seed
+            "{what} x {} tables ({design}) = {} tables, seed {}",
+            self.tables_per_deal, self.tables, self.seed
         );
         let _ = write!(
             out,
