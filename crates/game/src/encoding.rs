@@ -3,12 +3,12 @@
 //! Layout and bounds are documented in `docs/encoding.md`; the offsets below are the single
 //! source of truth. Seats are relative to the observer (slot 0 = the observer, slot k = k
 //! seats to its left). Every feature is divided by a bound that stays fixed for the whole
-//! round (17, 52, or the hand size C, never the cards left), so every value lies in [-1, 1].
+//! round (17, 8, or the hand size C, never the cards left), so every value lies in [-1, 1].
 
 use crate::action::{ActionSet, NUM_ACTIONS};
 use crate::observation::Observation;
 use crate::round::Phase;
-use crate::setup::{MAX_CARDS, MIN_PLAYERS};
+use crate::setup::{MAX_CARDS, MAX_PLAYERS};
 
 pub const ENCODING_LEN: usize = 256;
 
@@ -24,13 +24,11 @@ pub mod offset {
     pub const HAS_BID: usize = 200; // 8: 1 once the seat has bid
     pub const NEEDED: usize = 208; // 8: (bid - tricks won) / C, 0 before bidding
     pub const TRUMP: usize = 216; // 5: S H C D none
-    pub const PLAYERS: usize = 221; // 6: one-hot P = 3..8
-    pub const CARDS: usize = 227; // 1: C / 17
-    pub const PHASE: usize = 228; // 1: 0 bidding, 1 play
-    pub const DEALER: usize = 229; // 8: dealer's relative seat, one-hot
-    pub const TRICK_WINNER: usize = 237; // 8: relative seat winning the current trick so far
-    pub const BID_EXCESS: usize = 245; // 1: (sum of bids - C) / C, clamped to [-1, 1]
-    pub const IN_GAME: usize = 246; // 1: 1 in a full game
+    pub const PLAYERS: usize = 221; // 1: P / 8
+    pub const CARDS: usize = 222; // 1: C / 17
+    pub const TO_ACT: usize = 223; // 8: relative seat to act, one-hot (0 = the observer)
+    pub const DEALER: usize = 231; // 8: dealer's relative seat, one-hot
+    pub const TRICK_WINNER: usize = 239; // 8: relative seat winning the current trick so far
     pub const ROUND_INDEX: usize = 247; // 1: round index / 34
     pub const ROUNDS_LEFT: usize = 248; // 1: rounds after this one / 34
     pub const SCORE_DIFF: usize = 249; // 7: (total of relative seat k - own total) / 200, k = 1..7
@@ -102,20 +100,19 @@ pub fn encode_into(obs: &Observation, x: &mut [f32; ENCODING_LEN]) {
     }
     let trump_slot = pb.trump().map_or(4, |s| s.index());
     x[TRUMP + trump_slot] = 1.0;
-    x[PLAYERS + p - MIN_PLAYERS] = 1.0;
+    x[PLAYERS] = p as f32 / MAX_PLAYERS as f32;
     x[CARDS] = pb.cards() as f32 / card_bound;
-    x[PHASE] = if pb.phase() == Phase::Bidding {
-        0.0
-    } else {
-        1.0
-    };
+    // Whose turn it is: always the observer for a mover, but the search also asks a seat
+    // for its value while another one acts, and then it matters whether the seat has still
+    // to play to this trick.
+    if pb.phase() != Phase::Over {
+        x[TO_ACT + rel(pb.to_act())] = 1.0;
+    }
     x[DEALER + rel(pb.dealer())] = 1.0;
     if let Some((_, seat)) = pb.trick_winner_so_far() {
         x[TRICK_WINNER + rel(seat)] = 1.0;
     }
-    x[BID_EXCESS] = ((pb.bid_sum() as f32 - c) / c).clamp(-1.0, 1.0);
     if let Some(g) = &obs.game {
-        x[IN_GAME] = 1.0;
         x[ROUND_INDEX] = g.round_index as f32 / MAX_ROUND_INDEX;
         let left = g.num_rounds.saturating_sub(g.round_index + 1);
         x[ROUNDS_LEFT] = left as f32 / MAX_ROUND_INDEX;
@@ -125,6 +122,27 @@ pub fn encode_into(obs: &Observation, x: &mut [f32; ENCODING_LEN]) {
             x[SCORE_DIFF + rel(seat) - 1] = diff.clamp(-1.0, 1.0);
         }
     }
+}
+
+/// The player count of an encoded position.
+pub fn players_of(x: &[f32]) -> usize {
+    (x[offset::PLAYERS] * MAX_PLAYERS as f32).round() as usize
+}
+
+/// The hand size C of an encoded position.
+pub fn cards_of(x: &[f32]) -> usize {
+    (x[offset::CARDS] * MAX_CARDS as f32).round() as usize
+}
+
+/// Whether an encoded position is in the play phase: the seat to act has bid.
+pub fn is_play_phase(x: &[f32]) -> bool {
+    (0..MAX_PLAYERS).any(|k| x[offset::TO_ACT + k] > 0.5 && x[offset::HAS_BID + k] > 0.5)
+}
+
+/// Whether an encoded position is a round of a full game: a game has at least three rounds,
+/// so a round of one has an index or rounds after it.
+pub fn is_in_game(x: &[f32]) -> bool {
+    x[offset::ROUND_INDEX] > 0.0 || x[offset::ROUNDS_LEFT] > 0.0
 }
 
 /// The legal mask of the observer: 1.0 where the action is legal (only the seat to act has

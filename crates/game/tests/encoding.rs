@@ -57,13 +57,11 @@ fn the_blocks_tile_the_encoding() {
         (HAS_BID, 8),
         (NEEDED, 8),
         (TRUMP, 5),
-        (PLAYERS, 6),
+        (PLAYERS, 1),
         (CARDS, 1),
-        (PHASE, 1),
+        (TO_ACT, 8),
         (DEALER, 8),
         (TRICK_WINNER, 8),
-        (BID_EXCESS, 1),
-        (IN_GAME, 1),
         (ROUND_INDEX, 1),
         (ROUNDS_LEFT, 1),
         (SCORE_DIFF, 7),
@@ -149,18 +147,42 @@ fn bids_and_has_bid_are_relative() {
             4 => assert_eq!(own, Some(3), "bid 2, won 0"),
             _ => assert_eq!(own, None, "seat {observer} has not bid"),
         }
-        // Bid excess: (5 - 4) / 4.
-        assert_eq!(x[BID_EXCESS], (5.0 - 4.0) / 4.0);
-        assert_eq!(x[PHASE], 0.0, "still bidding");
+        assert!(!encoding::is_play_phase(&x), "still bidding");
     }
     bid_all(&mut r, &[4, 1]);
     let x = enc(&r, 0);
-    assert_eq!(x[PHASE], 1.0, "playing");
+    assert!(encoding::is_play_phase(&x), "playing");
     assert_eq!(
         block(&x, HAS_BID, 8),
         [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     );
-    assert_eq!(x[BID_EXCESS], 1.0, "(10 - 4) / 4 saturates");
+}
+
+#[test]
+fn to_act_is_relative_and_the_phase_follows_from_it() {
+    let mut rng = rng_from_seed(21);
+    for p in 3..=8u64 {
+        let cfg = RoundConfig::new(p, 3, D, p / 2).unwrap();
+        let mut r = Round::deal(cfg, &mut rng);
+        while !r.is_over() {
+            let to_act = r.to_act();
+            for observer in 0..p as usize {
+                let x = enc(&r, observer);
+                assert_eq!(
+                    one_hot(&x, TO_ACT, 8),
+                    Some(rel(to_act, observer, p as usize))
+                );
+                assert_eq!(
+                    encoding::is_play_phase(&x),
+                    r.phase() == Phase::Playing,
+                    "observer {observer}"
+                );
+            }
+            let a = random_action(&r, &mut rng);
+            r.apply_index(a).unwrap();
+        }
+        assert_eq!(one_hot(&enc(&r, 0), TO_ACT, 8), None, "nobody acts after the end");
+    }
 }
 
 #[test]
@@ -176,14 +198,16 @@ fn trump_is_one_hot_with_a_slot_for_none() {
 }
 
 #[test]
-fn players_is_one_hot_and_cards_is_scaled() {
+fn players_and_cards_are_scaled() {
     for p in 3..=8usize {
         for c in [1, 52 / p] {
             let cfg = RoundConfig::new(p as u64, c as u64, S, 0).unwrap();
             let r = Round::deal(cfg, &mut rng_from_seed(5));
             let x = enc(&r, p - 1);
-            assert_eq!(one_hot(&x, PLAYERS, 6), Some(p - 3));
+            assert_eq!(x[PLAYERS], p as f32 / 8.0);
             assert_eq!(x[CARDS], c as f32 / CARD_BOUND);
+            assert_eq!(encoding::players_of(&x), p);
+            assert_eq!(encoding::cards_of(&x), c);
         }
     }
 }
@@ -284,7 +308,8 @@ fn round_observations_leave_the_game_slots_empty() {
     while !r.is_over() {
         for seat in 0..5 {
             let x = enc(&r, seat);
-            assert!(x[IN_GAME..END].iter().all(|&v| v == 0.0));
+            assert!(x[ROUND_INDEX..END].iter().all(|&v| v == 0.0));
+            assert!(!encoding::is_in_game(&x));
         }
         let a = random_action(&r, &mut rng);
         r.apply_index(a).unwrap();
@@ -304,7 +329,7 @@ fn game_slots_hold_round_index_rounds_left_and_relative_score_differences() {
             while !g.round().is_over() {
                 for observer in 0..p {
                     let x = encode(&g.observation(observer));
-                    assert_eq!(x[IN_GAME], 1.0);
+                    assert!(encoding::is_in_game(&x));
                     assert_eq!(x[ROUND_INDEX], r as f32 / 34.0);
                     assert_eq!(x[ROUNDS_LEFT], (n - 1 - r) as f32 / 34.0);
                     for k in 1..8 {
@@ -318,7 +343,7 @@ fn game_slots_hold_round_index_rounds_left_and_relative_score_differences() {
                     }
                     // The round part is the round's own observation.
                     let plain = enc(g.round(), observer);
-                    assert_eq!(x[..IN_GAME], plain[..IN_GAME]);
+                    assert_eq!(x[..ROUND_INDEX], plain[..ROUND_INDEX]);
                 }
                 let a = random_action(g.round(), &mut rng);
                 g.apply_index(a).unwrap();

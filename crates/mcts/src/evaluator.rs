@@ -113,16 +113,26 @@ impl RolloutEvaluator {
     /// Values of one random playout from `world` (inside a game if `game` is given),
     /// indexed by absolute seat.
     pub fn rollout(&mut self, world: &Round, game: Option<&GameContext>) -> [f32; MAX_PLAYERS] {
-        let mut r = *world;
-        while !r.is_over() {
-            let legal = r.legal_actions();
-            let k = legal
-                .nth(self.rng.random_range(0..legal.len()))
-                .expect("a round in progress has a legal action");
-            r.apply_index(k).expect("a legal action applies");
-        }
-        terminal_values_in(r.public(), game).expect("the playout ended the round")
+        random_playout(world, game, &mut self.rng)
     }
+}
+
+/// Plays `world` to the end with uniformly random legal actions and returns the per-seat
+/// values of the result (absolute seats; inside a game if `game` is given).
+pub fn random_playout<R: rand::Rng + ?Sized>(
+    world: &Round,
+    game: Option<&GameContext>,
+    rng: &mut R,
+) -> [f32; MAX_PLAYERS] {
+    let mut r = *world;
+    while !r.is_over() {
+        let legal = r.legal_actions();
+        let k = legal
+            .nth(rng.random_range(0..legal.len()))
+            .expect("a round in progress has a legal action");
+        r.apply_index(k).expect("a legal action applies");
+    }
+    terminal_values_in(r.public(), game).expect("the playout ended the round")
 }
 
 impl Evaluator for RolloutEvaluator {

@@ -14,12 +14,13 @@
 //! The worlds come from [`crate::worlds`], uniform over the cards the searcher cannot see
 //! given everything it has seen: the search never learns which unseen cards are in play.
 
+use crate::evaluator::random_playout;
 use crate::params::ParamsError;
 use crate::result::SearchResult;
 use crate::search::SearchError;
 use crate::value::terminal_values_in;
 use crate::worlds::WorldSampler;
-use game::{ActionSet, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round};
+use game::{ActionSet, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation};
 use rand::{RngExt, SeedableRng};
 
 /// The settings of the network-free IS-MCTS.
@@ -179,18 +180,6 @@ impl InfoSetTree {
     }
 }
 
-/// Plays `world` to the end with uniformly random legal actions; per-seat values.
-fn random_playout(world: &mut Round, game: Option<&GameContext>, rng: &mut GameRng) -> [f32; 8] {
-    while !world.is_over() {
-        let legal = world.legal_actions();
-        let k = legal
-            .nth(rng.random_range(0..legal.len()))
-            .expect("a round in progress has a legal action");
-        world.apply_index(k).expect("a legal action applies");
-    }
-    terminal_values_in(world.public(), game).expect("the playout ended the round")
-}
-
 /// Searches the decision of `obs`'s seat with IS-MCTS and random playouts.
 pub fn ismcts_search(
     obs: &Observation,
@@ -236,7 +225,7 @@ pub fn ismcts_search(
                 tree.nodes[node as usize].available = 1;
                 state.apply_index(a).expect("a legal action applies");
                 depth += 1;
-                break random_playout(&mut state, game, &mut rng);
+                break random_playout(&state, game, &mut rng);
             }
             node = tree.select(node, legal, mover, params.exploration);
             state

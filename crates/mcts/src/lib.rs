@@ -16,6 +16,7 @@
 
 pub mod agent;
 pub mod evaluator;
+pub mod info_set;
 pub mod ismcts;
 pub mod params;
 pub mod result;
@@ -30,8 +31,9 @@ pub use evaluator::{
     EvalRequest, Evaluation, Evaluator, RandomEvaluator, RolloutEvaluator, UniformEvaluator,
 };
 pub use ismcts::{IsmctsAgent, IsmctsParams, ismcts_search};
-pub use params::{Fpu, ParamsError, Preset, SearchParams};
+pub use params::{Fpu, ParamsError, Preset, SearchKind, SearchParams};
 pub use result::{SearchResult, TemperatureSchedule};
 pub use reuse::reuse;
-pub use search::{Search, SearchError, Step};
+pub use info_set::InfoSetSearch;
+pub use search::{Determinized, Search, SearchError, Step};
 pub use tree::masked_softmax;

@@ -13,10 +13,23 @@ pub enum Fpu {
     Reduction(f32),
 }
 
+/// How the hidden cards are searched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SearchKind {
+    /// A tree per sampled world, searched as if its cards were known (PIMC).
+    #[default]
+    Determinized,
+    /// One tree over the searcher's information set, a fresh world every simulation
+    /// (`crate::info_set`).
+    InfoSet,
+}
+
 /// A search's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SearchParams {
-    /// Worlds (determinizations) sampled per decision.
+    pub kind: SearchKind,
+    /// Worlds (determinizations) sampled per decision. An information-set search samples a
+    /// world per simulation and runs `worlds x simulations` simulations in one tree.
     pub worlds: usize,
     /// Simulations per world. Each simulation adds one visit below the root.
     pub simulations: usize,
@@ -38,6 +51,9 @@ pub struct SearchParams {
     /// searcher's hand, so its estimate of the searcher's value ignores it (one extra
     /// evaluation per such leaf; useless for rollouts, which see the whole world).
     pub searcher_values: bool,
+    /// Weight of one random playout from the leaf's world in each leaf's values (AlphaGo's
+    /// mixing): `(1 - w) * evaluation + w * playout`. 0 uses the evaluator alone.
+    pub rollout_mix: f32,
     /// Root Dirichlet noise: concentration and weight (epsilon 0 = no noise).
     pub dirichlet_alpha: f32,
     pub dirichlet_epsilon: f32,
@@ -47,6 +63,7 @@ impl SearchParams {
     /// A preset with `worlds` x `simulations` and the default knobs.
     pub const fn new(worlds: usize, simulations: usize) -> SearchParams {
         SearchParams {
+            kind: SearchKind::Determinized,
             worlds,
             simulations,
             c_puct: 1.5,
@@ -55,6 +72,7 @@ impl SearchParams {
             in_flight_ratio: 1.0,
             virtual_loss: 1.0,
             searcher_values: true,
+            rollout_mix: 0.0,
             dirichlet_alpha: 0.5,
             dirichlet_epsilon: 0.0,
         }
@@ -111,6 +129,12 @@ impl SearchParams {
                 format!("must be >= 0, not {}", self.virtual_loss),
             );
         }
+        if !(0.0..=1.0).contains(&self.rollout_mix) {
+            return bad(
+                "rollout_mix",
+                format!("must lie in 0..=1, not {}", self.rollout_mix),
+            );
+        }
         if !(0.0..=1.0).contains(&self.dirichlet_epsilon) {
             return bad(
                 "dirichlet_epsilon",
@@ -142,44 +166,63 @@ pub struct ParamsError {
     pub why: String,
 }
 
-/// A preset name: `light`, `medium`, `heavy`, or `WxS` (worlds x simulations per world).
+/// A preset name: `light`, `medium`, `heavy`, `WxS` (a determinized search of W worlds x S
+/// simulations per world), or `isN` (an information-set search of N simulations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preset {
+    pub kind: SearchKind,
     pub worlds: usize,
     pub simulations: usize,
 }
 
+/// Most simulations a preset may ask for per decision: far beyond any useful budget, low
+/// enough that a typo cannot make one decision run for hours or exhaust memory.
+pub const MAX_PRESET_SIMULATIONS: usize = 1_000_000;
+
 impl Preset {
     pub fn params(self) -> SearchParams {
-        SearchParams::new(self.worlds, self.simulations)
+        let mut p = SearchParams::new(self.worlds, self.simulations);
+        p.kind = self.kind;
+        p
     }
 }
 
 impl FromStr for Preset {
     type Err = ParamsError;
     fn from_str(s: &str) -> Result<Preset, ParamsError> {
-        let (worlds, simulations) = match s {
-            "light" => (2, 20),
-            "medium" => (3, 30),
-            "heavy" => (5, 50),
-            _ => {
-                let parsed = s
-                    .split_once('x')
-                    .and_then(|(w, n)| Some((w.parse().ok()?, n.parse().ok()?)));
-                match parsed {
-                    Some((w, n)) if w > 0 && n > 0 => (w, n),
-                    _ => {
-                        return Err(ParamsError {
-                            name: "preset",
-                            why: format!(
-                                "{s:?} is unknown: use light, medium, heavy or WxS like 3x30 (both at least 1)"
-                            ),
-                        });
-                    }
-                }
-            }
+        let bad = || ParamsError {
+            name: "preset",
+            why: format!(
+                "{s:?} is unknown: use light, medium, heavy, WxS like 3x30 or isN like is40 \
+                 (counts at least 1, at most {MAX_PRESET_SIMULATIONS} simulations in all)"
+            ),
         };
+        let (kind, worlds, simulations) = match s {
+            "light" => (SearchKind::Determinized, 2, 20),
+            "medium" => (SearchKind::Determinized, 3, 30),
+            "heavy" => (SearchKind::Determinized, 5, 50),
+            _ => match s.strip_prefix("is") {
+                Some(n) => (
+                    SearchKind::InfoSet,
+                    1,
+                    n.parse::<usize>().map_err(|_| bad())?,
+                ),
+                None => {
+                    let (w, n) = s.split_once('x').ok_or_else(bad)?;
+                    let w = w.parse::<usize>().map_err(|_| bad())?;
+                    let n = n.parse::<usize>().map_err(|_| bad())?;
+                    (SearchKind::Determinized, w, n)
+                }
+            },
+        };
+        if worlds == 0
+            || simulations == 0
+            || worlds.saturating_mul(simulations) > MAX_PRESET_SIMULATIONS
+        {
+            return Err(bad());
+        }
         Ok(Preset {
+            kind,
             worlds,
             simulations,
         })
@@ -188,7 +231,10 @@ impl FromStr for Preset {
 
 impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}x{}", self.worlds, self.simulations)
+        match self.kind {
+            SearchKind::Determinized => write!(f, "{}x{}", self.worlds, self.simulations),
+            SearchKind::InfoSet => write!(f, "is{}", self.worlds * self.simulations),
+        }
     }
 }
 
@@ -201,10 +247,19 @@ mod tests {
         assert_eq!(
             "medium".parse::<Preset>().unwrap(),
             Preset {
+                kind: SearchKind::Determinized,
                 worlds: 3,
                 simulations: 30
             }
         );
+        let is = "is40".parse::<Preset>().unwrap();
+        assert_eq!(is.kind, SearchKind::InfoSet);
+        assert_eq!(is.params().total_simulations(), 40);
+        assert_eq!(is.to_string(), "is40");
+        assert_eq!("2x20".parse::<Preset>().unwrap().to_string(), "2x20");
+        for bad in ["is0", "is", "isx", "2000x2000", "1x", "x1", "1x2x3"] {
+            assert!(bad.parse::<Preset>().is_err(), "{bad}");
+        }
         assert_eq!(
             "4x25"
                 .parse::<Preset>()

@@ -10,7 +10,8 @@
 //! with virtual loss and never sending the same leaf twice.
 
 use crate::evaluator::{EvalRequest, Evaluation};
-use crate::params::{ParamsError, SearchParams};
+use crate::info_set::InfoSetSearch;
+use crate::params::{ParamsError, SearchKind, SearchParams};
 use crate::result::SearchResult;
 use crate::tree::{NodeKind, Tree};
 use crate::value::terminal_values_in;
@@ -50,22 +51,12 @@ struct PendingLeaf {
     searcher_request: Option<u32>,
 }
 
-/// One decision's search, resumable.
-pub struct Search {
-    params: SearchParams,
-    obs: Observation,
-    rng: GameRng,
-    trees: Vec<Tree>,
-    requests: Vec<EvalRequest>,
-    pending: Vec<PendingLeaf>,
-    /// Leaves hit again while pending in this batch: their virtual loss stays until the
-    /// answers come, so later descents look elsewhere.
-    collided: Vec<(u32, u32)>,
-    started: bool,
-    result: Option<SearchResult>,
-    evaluations: u32,
-    depth_sum: u64,
-    max_depth: u32,
+/// One decision's search, resumable: determinized (a tree per sampled world) or over the
+/// searcher's information set (one tree, a world per simulation), as `SearchParams::kind`
+/// says. Both are driven the same way.
+pub enum Search {
+    Determinized(Determinized),
+    InfoSet(InfoSetSearch),
 }
 
 impl Search {
@@ -84,25 +75,19 @@ impl Search {
             });
         }
         let legal = obs.legal_actions();
-        let result = (legal.len() == 1).then(|| SearchResult::forced(legal.nth(0).unwrap_or(0)));
-        Ok(Search {
-            params: *params,
-            obs: *obs,
-            rng: GameRng::seed_from_u64(seed),
-            trees: Vec::new(),
-            requests: Vec::new(),
-            pending: Vec::new(),
-            collided: Vec::new(),
-            started: false,
-            result,
-            evaluations: 0,
-            depth_sum: 0,
-            max_depth: 0,
+        let forced = (legal.len() == 1).then(|| SearchResult::forced(legal.nth(0).unwrap_or(0)));
+        Ok(match params.kind {
+            SearchKind::Determinized => {
+                Search::Determinized(Determinized::new(obs, params, seed, forced))
+            }
+            SearchKind::InfoSet => Search::InfoSet(InfoSetSearch::new(obs, params, seed, forced)),
         })
     }
 
-    /// A search over given worlds (e.g. perfect information in tests, or worlds kept from an
-    /// earlier search). Every world must be consistent with `obs`.
+    /// A search over given worlds (perfect information in tests, or worlds kept from an
+    /// earlier search). Every world must be consistent with `obs`. The determinized search
+    /// searches each in its own tree; the information-set search draws each simulation's
+    /// world from them.
     pub fn with_worlds(
         obs: &Observation,
         params: &SearchParams,
@@ -111,22 +96,22 @@ impl Search {
     ) -> Result<Search, SearchError> {
         let mut s = Search::new(obs, params, seed)?;
         debug_assert!(worlds.iter().all(|w| crate::worlds::is_consistent(w, obs)));
-        s.trees = worlds.iter().map(|&w| Tree::new(w)).collect();
+        match &mut s {
+            Search::Determinized(d) => d.trees = worlds.iter().map(|&w| Tree::new(w)).collect(),
+            Search::InfoSet(i) => {
+                if !worlds.is_empty() {
+                    i.set_worlds(worlds)
+                }
+            }
+        }
         Ok(s)
     }
 
     pub fn observation(&self) -> &Observation {
-        &self.obs
-    }
-
-    /// The worlds searched (at their roots); empty until the first step samples them.
-    pub fn worlds(&self) -> impl Iterator<Item = &Round> {
-        self.trees.iter().map(|t| &t.world)
-    }
-
-    /// Visits below each world's root so far (kept visits included, after a reuse).
-    pub fn world_visits(&self) -> Vec<usize> {
-        self.trees.iter().map(|t| t.simulations).collect()
+        match self {
+            Search::Determinized(d) => &d.obs,
+            Search::InfoSet(i) => i.observation(),
+        }
     }
 
     /// Advances the search with the answers to the last requests (none on the first call).
@@ -134,6 +119,93 @@ impl Search {
     /// Panics if `answers` does not hold exactly one answer per request of the last step:
     /// that is a bug in the caller, not bad input.
     pub fn step(&mut self, answers: &[Evaluation]) -> Step<'_> {
+        match self {
+            Search::Determinized(d) => d.step(answers),
+            Search::InfoSet(i) => i.step(answers),
+        }
+    }
+
+    /// The worlds searched (at their roots) by a determinized search; empty until the first
+    /// step samples them, and always empty for an information-set search.
+    pub fn worlds(&self) -> impl Iterator<Item = &Round> {
+        let trees: &[Tree] = match self {
+            Search::Determinized(d) => &d.trees,
+            Search::InfoSet(_) => &[],
+        };
+        trees.iter().map(|t| &t.world)
+    }
+
+    /// Visits below each world's root so far (kept visits included, after a reuse); empty
+    /// for an information-set search.
+    pub fn world_visits(&self) -> Vec<usize> {
+        self.worlds_trees().iter().map(|t| t.simulations).collect()
+    }
+
+    fn worlds_trees(&self) -> &[Tree] {
+        match self {
+            Search::Determinized(d) => &d.trees,
+            Search::InfoSet(_) => &[],
+        }
+    }
+
+    /// The world trees, for subtree reuse (none for an information-set search).
+    pub(crate) fn into_trees(self) -> (Observation, Vec<Tree>) {
+        match self {
+            Search::Determinized(d) => (d.obs, d.trees),
+            Search::InfoSet(i) => (*i.observation(), Vec::new()),
+        }
+    }
+
+    /// Starts from these trees instead of sampling worlds (subtree reuse; determinized only).
+    pub(crate) fn set_trees(&mut self, trees: Vec<Tree>) {
+        if let Search::Determinized(d) = self {
+            d.trees = trees;
+        }
+    }
+}
+
+/// The determinized search: W sampled worlds, each searched in its own tree.
+pub struct Determinized {
+    params: SearchParams,
+    obs: Observation,
+    rng: GameRng,
+    trees: Vec<Tree>,
+    requests: Vec<EvalRequest>,
+    pending: Vec<PendingLeaf>,
+    /// Leaves hit again while pending in this batch: their virtual loss stays until the
+    /// answers come, so later descents look elsewhere.
+    collided: Vec<(u32, u32)>,
+    started: bool,
+    result: Option<SearchResult>,
+    evaluations: u32,
+    depth_sum: u64,
+    max_depth: u32,
+}
+
+impl Determinized {
+    fn new(
+        obs: &Observation,
+        params: &SearchParams,
+        seed: u64,
+        forced: Option<SearchResult>,
+    ) -> Determinized {
+        Determinized {
+            params: *params,
+            obs: *obs,
+            rng: GameRng::seed_from_u64(seed),
+            trees: Vec::new(),
+            requests: Vec::new(),
+            pending: Vec::new(),
+            collided: Vec::new(),
+            started: false,
+            result: forced,
+            evaluations: 0,
+            depth_sum: 0,
+            max_depth: 0,
+        }
+    }
+
+    fn step(&mut self, answers: &[Evaluation]) -> Step<'_> {
         if let Some(r) = &self.result {
             return Step::Done(r.clone());
         }
@@ -235,6 +307,7 @@ impl Search {
             if let Some(r) = leaf.searcher_request {
                 values[self.obs.seat()] = answers[r as usize].values[0];
             }
+            mix_playout(&self.params, state, self.obs.game.as_ref(), &mut values, &mut self.rng);
             if leaf.node == tree.root {
                 tree.backup(leaf.node, &values, false);
                 roots.push(leaf.tree as usize);
@@ -334,20 +407,28 @@ impl Search {
             depth_sum: self.depth_sum,
         }
     }
+}
 
-    /// The world trees, for subtree reuse.
-    pub(crate) fn into_trees(self) -> (Observation, Vec<Tree>) {
-        (self.obs, self.trees)
-    }
-
-    /// Starts from these trees instead of sampling worlds (subtree reuse).
-    pub(crate) fn set_trees(&mut self, trees: Vec<Tree>) {
-        self.trees = trees;
+/// Mixes one random playout of `state` into a leaf's `values` with weight
+/// `params.rollout_mix` (nothing when it is 0).
+pub(crate) fn mix_playout(
+    params: &SearchParams,
+    state: &Round,
+    game: Option<&game::GameContext>,
+    values: &mut [f32; game::MAX_PLAYERS],
+    rng: &mut GameRng,
+) {
+    let w = params.rollout_mix;
+    if w > 0.0 {
+        let playout = crate::evaluator::random_playout(state, game, rng);
+        for (v, p) in values.iter_mut().zip(playout) {
+            *v = (1.0 - w) * *v + w * p;
+        }
     }
 }
 
 /// A sample from a symmetric Dirichlet distribution with `n` components.
-fn dirichlet(alpha: f32, n: usize, rng: &mut GameRng) -> Vec<f32> {
+pub(crate) fn dirichlet(alpha: f32, n: usize, rng: &mut GameRng) -> Vec<f32> {
     let gamma = Gamma::new(alpha, 1.0).expect("alpha was validated positive");
     let mut x: Vec<f32> = (0..n).map(|_| gamma.sample(rng)).collect();
     let sum: f32 = x.iter().sum();

@@ -6,7 +6,7 @@ mod common;
 use common::{random_position, rng};
 use game::{MAX_PLAYERS, Round, RoundConfig, TRUMP_ROTATION};
 use mcts::value::terminal_values;
-use mcts::{RolloutEvaluator, Search, SearchParams, run_to_end};
+use mcts::{RolloutEvaluator, Search, SearchKind, SearchParams, run_to_end};
 use rand::RngExt;
 
 const TIE: f32 = 1e-5;
@@ -75,6 +75,14 @@ fn search_true_world(r: &Round, params: &SearchParams, seed: u64) -> mcts::Searc
     run_to_end(search, &mut RolloutEvaluator::new(seed))
 }
 
+/// Both kinds of search: the determinized one and the information-set one.
+const KINDS: [SearchKind; 2] = [SearchKind::Determinized, SearchKind::InfoSet];
+
+fn of_kind(mut params: SearchParams, kind: SearchKind) -> SearchParams {
+    params.kind = kind;
+    params
+}
+
 /// Small rounds: bidding with one card each, or play with two cards each.
 fn small_position(r: &mut game::GameRng) -> Round {
     let players = r.random_range(3..=4u64);
@@ -116,15 +124,19 @@ fn rollout_search_finds_the_exact_best_move() {
         if margin < 0.1 {
             continue;
         }
-        let params = SearchParams::new(1, 2000).with_batch(1);
-        let res = search_true_world(&round, &params, case);
-        assert_eq!(
-            res.best_action(),
-            best,
-            "case {case}: search picked {} but the solver's best is {best} (margin {margin}); visits {:?}\n{round:?}",
-            res.best_action(),
-            &res.visits
-        );
+        for kind in KINDS {
+            // With the true deal as the only world, both searches are perfect-information
+            // MCTS and must find the solver's move.
+            let params = of_kind(SearchParams::new(1, 2000).with_batch(1), kind);
+            let res = search_true_world(&round, &params, case);
+            assert_eq!(
+                res.best_action(),
+                best,
+                "{kind:?}, case {case}: search picked {} but the solver's best is {best} (margin {margin}); visits {:?}\n{round:?}",
+                res.best_action(),
+                &res.visits
+            );
+        }
         checked += 1;
         if checked == 40 {
             break;
@@ -152,14 +164,19 @@ fn batched_search_agrees_with_unbatched_search() {
         let Some((best, margin)) = clear_best(&round) else {
             continue;
         };
-        let unbatched = search_true_world(&round, &SearchParams::MEDIUM.with_batch(1), case);
-        let share = unbatched.visits[best] as f32 / unbatched.simulations as f32;
-        if margin < 0.3 || unbatched.best_action() != best || share < 0.6 {
+        let medium = |kind, batch| of_kind(SearchParams::MEDIUM.with_batch(batch), kind);
+        let unbatched = KINDS.map(|kind| search_true_world(&round, &medium(kind, 1), case));
+        let share = |res: &mcts::SearchResult| res.visits[best] as f32 / res.simulations as f32;
+        if margin < 0.3
+            || unbatched
+                .iter()
+                .any(|u| u.best_action() != best || share(u) < 0.6)
+        {
             continue;
         }
         clear += 1;
-        for batch in [8, 30, 64] {
-            let res = search_true_world(&round, &SearchParams::MEDIUM.with_batch(batch), case);
+        for (kind, batch) in KINDS.into_iter().flat_map(|k| [8, 30, 64].map(|b| (k, b))) {
+            let res = search_true_world(&round, &medium(kind, batch), case);
             let legal: Vec<u32> = round
                 .legal_actions()
                 .iter()
@@ -167,11 +184,11 @@ fn batched_search_agrees_with_unbatched_search() {
                 .collect();
             assert!(
                 legal.iter().any(|&v| v != legal[0]),
-                "case {case}, batch {batch}: uniform root visits {legal:?}"
+                "{kind:?}, case {case}, batch {batch}: uniform root visits {legal:?}"
             );
             assert!(
                 res.max_depth > 1,
-                "case {case}, batch {batch}: depth {}",
+                "{kind:?}, case {case}, batch {batch}: depth {}",
                 res.max_depth
             );
             assert_eq!(
@@ -181,7 +198,7 @@ fn batched_search_agrees_with_unbatched_search() {
             assert_eq!(
                 res.best_action(),
                 best,
-                "case {case}, batch {batch}: visits {legal:?}, solver margin {margin}"
+                "{kind:?}, case {case}, batch {batch}: visits {legal:?}, solver margin {margin}"
             );
         }
         if clear == 25 {
@@ -196,7 +213,7 @@ fn batched_information_set_search_goes_deep_and_is_not_uniform() {
     // The peer's batched search evaluated only the root when the batch was at least the
     // simulations per world, and its policy came out uniform. Ours must not.
     let mut r = rng(99);
-    let mut nonuniform = [0; 4];
+    let mut nonuniform = [0; 8];
     let cases = 30;
     for case in 0..cases {
         let round = loop {
@@ -206,13 +223,21 @@ fn batched_information_set_search_goes_deep_and_is_not_uniform() {
             }
         };
         let obs = round.observation(round.to_act());
-        for (i, batch) in [1, 8, 30, 64].into_iter().enumerate() {
-            let params = SearchParams::MEDIUM.with_batch(batch);
+        for (i, (kind, batch)) in KINDS
+            .into_iter()
+            .flat_map(|k| [1, 8, 30, 64].map(|b| (k, b)))
+            .enumerate()
+        {
+            let params = of_kind(SearchParams::MEDIUM.with_batch(batch), kind);
             let res = run_to_end(
                 Search::new(&obs, &params, case).unwrap(),
                 &mut RolloutEvaluator::new(case),
             );
-            assert!(res.max_depth > 1, "batch {batch}: depth {}", res.max_depth);
+            assert!(
+                res.max_depth > 1,
+                "{kind:?}, batch {batch}: depth {}",
+                res.max_depth
+            );
             assert_eq!(res.simulations, 90);
             let legal: Vec<u32> = round
                 .legal_actions()
@@ -225,7 +250,7 @@ fn batched_information_set_search_goes_deep_and_is_not_uniform() {
     for (i, n) in nonuniform.iter().enumerate() {
         assert!(
             *n as u64 >= cases * 9 / 10,
-            "batch #{i}: only {n} of {cases} searches had non-uniform visits"
+            "kind and batch #{i}: only {n} of {cases} searches had non-uniform visits"
         );
     }
 }

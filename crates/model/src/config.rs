@@ -70,6 +70,10 @@ pub struct NetConfig {
     /// none (checkpoints from before the head read as 0).
     #[serde(default)]
     pub trick_outputs: usize,
+    /// The search's value of a seat that has bid comes from its tricks distribution
+    /// (`mcts::value::value_from_tricks`) rather than the value head. Needs the tricks head.
+    #[serde(default)]
+    pub values_from_tricks: bool,
 }
 
 /// Width of the tricks head: one distribution over 0..=17 tricks per seat.
@@ -119,12 +123,19 @@ impl NetConfig {
             policy_outputs: NUM_ACTIONS,
             value_outputs: MAX_PLAYERS,
             trick_outputs: 0,
+            values_from_tricks: false,
         }
     }
 
     /// The same network with the auxiliary tricks head (see `trick_outputs`).
     pub fn with_trick_head(mut self, on: bool) -> NetConfig {
         self.trick_outputs = if on { TRICK_OUTPUTS } else { 0 };
+        self
+    }
+
+    /// Values of seats that have bid from the tricks head (see `values_from_tricks`).
+    pub fn with_values_from_tricks(mut self, on: bool) -> NetConfig {
+        self.values_from_tricks = on;
         self
     }
 
@@ -215,6 +226,13 @@ impl NetConfig {
                 "0..=17 tricks for each of 8 seats, or 0 for no tricks head",
             )?;
         }
+        if self.values_from_tricks && !self.has_trick_head() {
+            return Err(ConfigError::Invalid {
+                field: "values_from_tricks",
+                value: 1,
+                rule: "values can only come from a tricks head: set trick_outputs".into(),
+            });
+        }
         Ok(())
     }
 
@@ -297,6 +315,11 @@ impl NetConfig {
             self.trick_outputs.to_string(),
             other.trick_outputs.to_string(),
         );
+        cmp(
+            "values_from_tricks",
+            self.values_from_tricks.to_string(),
+            other.values_from_tricks.to_string(),
+        );
         out
     }
 }
@@ -311,10 +334,10 @@ impl fmt::Display for NetConfig {
             self.hidden,
             self.activation,
             if self.layer_norm { "on" } else { "off" },
-            if self.has_trick_head() {
-                ", tricks head"
-            } else {
-                ""
+            match (self.has_trick_head(), self.values_from_tricks) {
+                (true, true) => ", tricks head (values from it)",
+                (true, false) => ", tricks head",
+                _ => "",
             }
         )
     }

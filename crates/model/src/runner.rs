@@ -20,22 +20,19 @@ pub struct NetRunner<B: Backend> {
 }
 
 impl<B: Backend> NetRunner<B> {
+    /// A runner for `net`. When the network's config says `values_from_tricks`, the value of
+    /// every seat that has bid comes from the tricks head instead of the value head
+    /// (`mcts::value::value_from_tricks`; single rounds only: inside a game the value also
+    /// counts the standing, which only the value head knows).
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetRunner<B> {
+        let config = net.config();
+        let values_from_tricks = config.values_from_tricks && config.has_trick_head();
         NetRunner {
             net,
             device,
-            values_from_tricks: false,
+            values_from_tricks,
             tricks: Vec::new(),
         }
-    }
-
-    /// Answers the value of every seat that has bid from the tricks head instead of the value
-    /// head (`mcts::value::value_from_tricks`; single rounds only: inside a game the value
-    /// also counts the standing, which only the value head knows). No effect on a network
-    /// without the tricks head.
-    pub fn with_values_from_tricks(mut self, on: bool) -> NetRunner<B> {
-        self.values_from_tricks = on;
-        self
     }
 
     pub fn net(&self) -> &BlobNet<B> {
@@ -107,10 +104,10 @@ impl<B: Backend> BatchModel for NetRunner<B> {
 /// distributions imply (one row: the encoding, 8 x 18 trick logits, 8 values).
 pub fn values_from_trick_logits(input: &[f32], logits: &[f32], values: &mut [f32]) {
     use game::encoding::offset;
-    if input[offset::IN_GAME] > 0.5 {
+    if game::encoding::is_in_game(input) {
         return;
     }
-    let cards = (input[offset::CARDS] * game::MAX_CARDS as f32).round();
+    let cards = game::encoding::cards_of(input) as f32;
     for (seat, value) in values.iter_mut().enumerate() {
         if input[offset::HAS_BID + seat] < 0.5 {
             continue;

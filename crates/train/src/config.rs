@@ -59,6 +59,7 @@ pub struct NetSection {
     #[serde(default)]
     pub hidden: Option<usize>,
     pub tricks_head: bool,
+    pub values_from_tricks: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,6 +183,7 @@ impl TrainConfig {
     pub fn search_params(&self) -> SearchParams {
         let s = &self.selfplay;
         let preset = s.preset.parse::<Preset>().unwrap_or(Preset {
+            kind: mcts::SearchKind::Determinized,
             worlds: 0,
             simulations: 0,
         });
@@ -220,7 +222,9 @@ impl TrainConfig {
         } else {
             NetConfig::preset(&n.preset).map_err(|e| format!("net.preset: {e}"))?
         };
-        let config = config.with_trick_head(n.tricks_head);
+        let config = config
+            .with_trick_head(n.tricks_head)
+            .with_values_from_tricks(n.values_from_tricks);
         config.validate().map_err(|e| format!("net: {e}"))?;
         Ok(config)
     }

@@ -13,7 +13,7 @@ use burn::tensor::{ElementConversion, Tensor, TensorData};
 use mcts::value::TRICK_CLASSES;
 use game::encoding::offset;
 use game::symmetry::SuitPermutation;
-use game::{ENCODING_LEN, MAX_PLAYERS, MIN_PLAYERS, NUM_ACTIONS, Suit};
+use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Suit};
 use model::config::NetConfig;
 use model::net::BlobNet;
 use rand::Rng;
@@ -110,6 +110,9 @@ impl LearnerConfig {
 pub struct Losses {
     pub policy: f32,
     pub value: f32,
+    /// The tricks head's loss (0 without the head).
+    #[serde(default)]
+    pub tricks: f32,
     pub steps: u64,
 }
 
@@ -180,15 +183,17 @@ impl<B: AutodiffBackend> Learner<B> {
         for _ in 0..steps {
             let batch = buffer.sample(self.config.batch_size, rng);
             let b = Batch::of(&batch, self.config.augment_suits.then_some(&mut *rng));
-            let (p, v) = self.step_batch(b, lr)?;
+            let (p, v, t) = self.step_batch(b, lr)?;
             sum.policy += p;
             sum.value += v;
+            sum.tricks += t;
             sum.steps += 1;
             on_step();
         }
         if sum.steps > 0 {
             sum.policy /= sum.steps as f32;
             sum.value /= sum.steps as f32;
+            sum.tricks /= sum.steps as f32;
         }
         Ok(sum)
     }
@@ -196,10 +201,12 @@ impl<B: AutodiffBackend> Learner<B> {
     /// One optimiser step on `batch` (as stored, no augmentation); returns (policy loss,
     /// value loss).
     pub fn step(&mut self, batch: &[&Example], lr: f64) -> Result<(f32, f32), Diverged> {
-        self.step_batch(Batch::of::<rand::rngs::ThreadRng>(batch, None), lr)
+        let (p, v, _) = self.step_batch(Batch::of::<rand::rngs::ThreadRng>(batch, None), lr)?;
+        Ok((p, v))
     }
 
-    fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32), Diverged> {
+    /// One optimiser step; returns the policy, value and tricks losses (0 without the head).
+    fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32, f32), Diverged> {
         let n = b.rows;
         let t = |data: Vec<f32>, width: usize| {
             Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device)
@@ -222,6 +229,7 @@ impl<B: AutodiffBackend> Learner<B> {
         let value_loss = (diff.clone() * diff * seat_mask).sum() / seats;
         let mut loss =
             policy_loss.clone() + value_loss.clone().mul_scalar(self.config.value_weight);
+        let mut tricks_loss_value = None;
         if let Some(logits) = out.trick_logits {
             // Cross-entropy of each seat's tricks distribution, averaged over the seats that
             // have a target (rows and seats without one have an all-zero target).
@@ -232,13 +240,15 @@ impl<B: AutodiffBackend> Learner<B> {
                 &self.device,
             );
             let tricks_loss = (log_p * target).sum().neg().div_scalar(targets);
-            loss = loss + tricks_loss.mul_scalar(self.config.tricks_weight);
+            loss = loss + tricks_loss.clone().mul_scalar(self.config.tricks_weight);
+            tricks_loss_value = Some(tricks_loss);
         }
 
         let p: f32 = policy_loss.into_scalar().elem();
         let v: f32 = value_loss.into_scalar().elem();
+        let t: f32 = tricks_loss_value.map_or(0.0, |t| t.into_scalar().elem());
         self.steps += 1;
-        for (what, value) in [("policy", p), ("value", v)] {
+        for (what, value) in [("policy", p), ("value", v), ("tricks", t)] {
             if !value.is_finite() {
                 return Err(Diverged {
                     step: self.steps,
@@ -249,7 +259,7 @@ impl<B: AutodiffBackend> Learner<B> {
         }
         let grads = GradientsParams::from_grads(loss.backward(), &self.net);
         self.net = self.optim.step(lr, self.net.clone(), grads);
-        Ok((p, v))
+        Ok((p, v, t))
     }
 
     /// The optimizer's state as bytes (saved beside the checkpoint for an exact resume).
@@ -304,9 +314,7 @@ impl Batch {
             let row = &mut b.inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN];
             e.encoding_f32(row);
             // Seats beyond the player count have no value to learn.
-            let players = (0..=MAX_PLAYERS - MIN_PLAYERS)
-                .find(|&k| row[offset::PLAYERS + k] > 0.5)
-                .map_or(MAX_PLAYERS, |k| k + MIN_PLAYERS);
+            let players = game::encoding::players_of(row);
             let mask = &mut b.masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS];
             e.mask_f32(mask);
             let mut policy = e.policy;
@@ -318,7 +326,7 @@ impl Batch {
                 let perm = SuitPermutation::random(trump, rng);
                 perm.apply_to_encoding(row);
                 // During bidding the actions are bids, which no renaming touches.
-                if row[offset::PHASE] > 0.5 {
+                if game::encoding::is_play_phase(row) {
                     let mask: &mut [f32; NUM_ACTIONS] = mask.try_into().expect("one mask");
                     perm.apply_to_card_actions(mask);
                     perm.apply_to_card_actions(&mut policy);

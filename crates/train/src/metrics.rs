@@ -39,6 +39,9 @@ pub struct IterationRecord {
     pub lr: f64,
     pub policy_loss: Option<f32>,
     pub value_loss: Option<f32>,
+    /// The tricks head's loss, when the network has one.
+    #[serde(default)]
+    pub tricks_loss: Option<f32>,
     #[serde(default)]
     pub arena: Vec<MatchResult>,
     #[serde(default)]
@@ -91,15 +94,18 @@ pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
             ))
         })
         .collect();
-    plot_lines(
-        &dir.join("losses.svg"),
-        "Training losses",
-        "loss",
-        &[
-            ("policy", losses.iter().map(|&(i, p, _)| (i, p)).collect()),
-            ("value", losses.iter().map(|&(i, _, v)| (i, v)).collect()),
-        ],
-    )?;
+    let tricks: Vec<(f64, f64)> = records
+        .iter()
+        .filter_map(|r| Some((r.iteration as f64, r.tricks_loss? as f64)))
+        .collect();
+    let mut series = vec![
+        ("policy", losses.iter().map(|&(i, p, _)| (i, p)).collect()),
+        ("value", losses.iter().map(|&(i, _, v)| (i, v)).collect()),
+    ];
+    if !tricks.is_empty() {
+        series.push(("tricks", tricks));
+    }
+    plot_lines(&dir.join("losses.svg"), "Training losses", "loss", &series)?;
     let mut opponents: Vec<String> = Vec::new();
     for r in records {
         for m in &r.arena {

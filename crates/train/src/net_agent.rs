@@ -30,10 +30,7 @@ impl NetAgent {
     ) -> NetAgent {
         NetAgent {
             name: name.into(),
-            evaluator: DirectEvaluator::new(
-                NetRunner::new(net, Default::default())
-                    .with_values_from_tricks(std::env::var_os("BLOB_VALUES_FROM_TRICKS").is_some()),
-            ),
+            evaluator: DirectEvaluator::new(NetRunner::new(net, Default::default())),
             params,
             seed,
             decisions: 0,
@@ -75,7 +72,10 @@ impl NetAgentFactory for NetFactory {
             }
         };
         // Bigger leaf batches than self-play: one network call serves more leaves.
-        let params = preset.params().with_batch(8);
+        let mut params = preset.params().with_batch(8);
+        if let Some(w) = std::env::var("BLOB_ROLLOUT_MIX").ok().and_then(|v| v.parse().ok()) {
+            params.rollout_mix = w;
+        }
         Ok(Box::new(NetAgent::new(
             format!("net:{}", path.display()),
             net,

@@ -300,6 +300,7 @@ where
             lr,
             policy_loss: (losses.steps > 0).then_some(losses.policy),
             value_loss: (losses.steps > 0).then_some(losses.value),
+            tricks_loss: (losses.steps > 0 && net_cfg.has_trick_head()).then_some(losses.tricks),
             arena: arena.matches,
             promoted: arena.promote,
         };
@@ -363,6 +364,9 @@ fn summary_line(r: &IterationRecord, iterations: u64) -> String {
     );
     if let (Some(p), Some(v)) = (r.policy_loss, r.value_loss) {
         s += &format!(" | loss policy {p:.3} value {v:.3}");
+    }
+    if let Some(t) = r.tricks_loss {
+        s += &format!(" tricks {t:.3}");
     }
     for m in &r.arena {
         s += &format!(" | vs {} {:+.2}±{:.2}", m.opponent, m.diff, m.diff_ci95);
