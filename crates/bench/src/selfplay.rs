@@ -123,6 +123,9 @@ impl SelfplayCase {
                 moves: 2,
                 after: 0.0,
             },
+            policy_target: train::selfplay::PolicyTarget::Visits,
+            full_search_share: 1.0,
+            fast_search: search,
             in_flight: self.in_flight,
             seed: self.seed,
         })

@@ -130,6 +130,8 @@ pub struct InfoSetSearch {
     paths: Vec<(u32, u64)>,
     started: bool,
     result: Option<SearchResult>,
+    /// The root priors before noise.
+    priors: [f32; NUM_ACTIONS],
     /// Simulations completed (visits below the root) and in flight.
     simulations: usize,
     in_flight: usize,
@@ -159,6 +161,7 @@ impl InfoSetSearch {
             paths: Vec::new(),
             started: false,
             result: forced,
+            priors: [0.0; NUM_ACTIONS],
             simulations: 0,
             in_flight: 0,
             evaluations: 0,
@@ -280,6 +283,10 @@ impl InfoSetSearch {
             if leaf.node == 0 && node.visits == 0 {
                 // The root's own evaluation is not a simulation.
                 self.backup(0, &values, false);
+                for c in self.children(0).collect::<Vec<_>>() {
+                    let child = &self.nodes[c as usize];
+                    self.priors[child.action as usize] = child.prior;
+                }
                 self.add_root_noise();
             } else {
                 let (start, len) = leaf.path;
@@ -524,9 +531,12 @@ impl InfoSetSearch {
 
     fn finish(&self) -> SearchResult {
         let mut visits = [0u32; NUM_ACTIONS];
+        let mut q = [0.0f32; NUM_ACTIONS];
+        let searcher = self.obs.seat();
         for c in self.children(0) {
             let child = &self.nodes[c as usize];
             visits[child.action as usize] = child.visits;
+            q[child.action as usize] = child.value_sum[searcher] / child.visits.max(1) as f32;
         }
         let root = &self.nodes[0];
         let root_values = std::array::from_fn(|s| root.value_sum[s] / root.visits.max(1) as f32);
@@ -536,6 +546,8 @@ impl InfoSetSearch {
             simulations: self.simulations as u32,
             evaluations: self.evaluations,
             root_values,
+            q,
+            priors: self.priors,
             max_depth: self.max_depth,
             depth_sum: self.depth_sum,
         }

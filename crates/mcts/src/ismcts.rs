@@ -239,8 +239,19 @@ pub fn ismcts_search(
     }
     let root = &tree.nodes[0];
     let root_values = std::array::from_fn(|s| root.value_sum[s] / root.visits.max(1) as f32);
+    let visits = tree.root_visits();
+    let mut q = [0.0; NUM_ACTIONS];
+    let mut priors = [0.0; NUM_ACTIONS];
+    for c in tree.children(0) {
+        let child = &tree.nodes[c as usize];
+        q[child.action as usize] = child.value_sum[obs.seat()] / child.visits.max(1) as f32;
+        // No network: every legal action is equally likely a priori.
+        priors[child.action as usize] = 1.0 / legal.len() as f32;
+    }
     Ok(SearchResult {
-        visits: tree.root_visits(),
+        visits,
+        q,
+        priors,
         searched: true,
         simulations: params.simulations as u32,
         evaluations: params.simulations as u32,

@@ -16,6 +16,10 @@ pub struct SearchResult {
     pub evaluations: u32,
     /// Mean value per absolute seat at the roots, over worlds.
     pub root_values: [f32; MAX_PLAYERS],
+    /// The mover's mean value of each root action over its visits (0 where unvisited).
+    pub q: [f32; NUM_ACTIONS],
+    /// The evaluator's prior of each root action, before any root noise.
+    pub priors: [f32; NUM_ACTIONS],
     /// Deepest leaf reached and the sum of leaf depths (mean = sum / simulations).
     pub max_depth: u32,
     pub depth_sum: u64,
@@ -32,9 +36,46 @@ impl SearchResult {
             simulations: 0,
             evaluations: 0,
             root_values: [0.0; MAX_PLAYERS],
+            q: [0.0; NUM_ACTIONS],
+            priors: visits.map(|v| v as f32),
             max_depth: 0,
             depth_sum: 0,
         }
+    }
+
+    /// The policy improved by the search's values (Gumbel MuZero's completed-Q target,
+    /// Danihelka et al. 2022): `softmax(log prior + sigma(q))` over the actions with a prior,
+    /// where unvisited actions take the mover's root value in place of a Q, values are mapped
+    /// from -1..1 to 0..1, and `sigma(q) = (c_visit + max visits) * c_scale * q`. Unlike visit
+    /// counts it keeps improving on the prior at small budgets.
+    pub fn improved_policy(&self, mover: usize, c_visit: f32, c_scale: f32) -> [f32; NUM_ACTIONS] {
+        if !self.searched {
+            return self.policy();
+        }
+        let max_visits = *self.visits.iter().max().unwrap_or(&0) as f32;
+        let sigma = (c_visit + max_visits) * c_scale;
+        let fallback = self.root_values[mover];
+        let mut logits = [f32::NEG_INFINITY; NUM_ACTIONS];
+        let mut best = f32::NEG_INFINITY;
+        for a in 0..NUM_ACTIONS {
+            if self.priors[a] > 0.0 {
+                let q = if self.visits[a] > 0 { self.q[a] } else { fallback };
+                logits[a] = self.priors[a].ln() + sigma * (q + 1.0) / 2.0;
+                best = best.max(logits[a]);
+            }
+        }
+        let mut p = [0.0; NUM_ACTIONS];
+        if best.is_finite() {
+            let mut sum = 0.0;
+            for a in 0..NUM_ACTIONS {
+                if logits[a].is_finite() {
+                    p[a] = (logits[a] - best).exp();
+                    sum += p[a];
+                }
+            }
+            p.iter_mut().for_each(|x| *x /= sum);
+        }
+        p
     }
 
     /// Visit counts normalised to a distribution over actions.
@@ -117,5 +158,61 @@ impl TemperatureSchedule {
         } else {
             self.after
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(priors: &[(usize, f32)], visits: &[(usize, u32, f32)], root: f32) -> SearchResult {
+        let mut r = SearchResult {
+            visits: [0; NUM_ACTIONS],
+            searched: true,
+            simulations: visits.iter().map(|v| v.1).sum(),
+            evaluations: 0,
+            root_values: [0.0; MAX_PLAYERS],
+            q: [0.0; NUM_ACTIONS],
+            priors: [0.0; NUM_ACTIONS],
+            max_depth: 1,
+            depth_sum: 0,
+        };
+        r.root_values[2] = root;
+        for &(a, p) in priors {
+            r.priors[a] = p;
+        }
+        for &(a, n, q) in visits {
+            r.visits[a] = n;
+            r.q[a] = q;
+        }
+        r
+    }
+
+    #[test]
+    fn improved_policy_moves_the_prior_towards_better_values() {
+        // Equal values everywhere: the prior comes back.
+        let flat = result(&[(3, 0.5), (7, 0.3), (9, 0.2)], &[(3, 5, 0.1), (7, 5, 0.1)], 0.1);
+        let p = flat.improved_policy(2, 50.0, 0.1);
+        for (a, want) in [(3, 0.5), (7, 0.3), (9, 0.2)] {
+            assert!((p[a] - want).abs() < 1e-5, "{a}: {} vs {want}", p[a]);
+        }
+        // The action with the better value gains, the worse one loses, mass only on actions
+        // with a prior.
+        let r = result(&[(3, 0.5), (7, 0.3), (9, 0.2)], &[(3, 8, -0.2), (7, 2, 0.6)], 0.0);
+        let p = r.improved_policy(2, 50.0, 0.1);
+        assert!(p[7] > 0.3 && p[3] < 0.5, "{:?}", (p[3], p[7], p[9]));
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(p.iter().enumerate().all(|(a, &x)| x == 0.0 || [3, 7, 9].contains(&a)));
+        // Stronger scaling, sharper preference.
+        let sharp = r.improved_policy(2, 50.0, 1.0);
+        assert!(sharp[7] > p[7]);
+    }
+
+    #[test]
+    fn a_forced_move_keeps_its_single_action() {
+        let f = SearchResult::forced(4);
+        let p = f.improved_policy(0, 50.0, 0.1);
+        assert_eq!(p[4], 1.0);
+        assert_eq!(p.iter().sum::<f32>(), 1.0);
     }
 }

@@ -177,6 +177,9 @@ pub struct Determinized {
     collided: Vec<(u32, u32)>,
     started: bool,
     result: Option<SearchResult>,
+    /// The root priors before noise (the same in every world: the root is the searcher's
+    /// own view).
+    priors: Option<[f32; NUM_ACTIONS]>,
     evaluations: u32,
     depth_sum: u64,
     max_depth: u32,
@@ -199,6 +202,7 @@ impl Determinized {
             collided: Vec::new(),
             started: false,
             result: forced,
+            priors: None,
             evaluations: 0,
             depth_sum: 0,
             max_depth: 0,
@@ -323,6 +327,7 @@ impl Determinized {
             self.trees[t as usize].remove_in_flight(node);
         }
         for t in roots {
+            self.priors.get_or_insert_with(|| self.trees[t].root_priors());
             self.add_noise(t);
         }
     }
@@ -385,9 +390,11 @@ impl Determinized {
     fn finish(&mut self) -> SearchResult {
         let mut visits = [0u32; NUM_ACTIONS];
         let mut root_values = [0.0f32; game::MAX_PLAYERS];
+        let mut q = [0.0f32; NUM_ACTIONS];
         let mut simulations = 0;
         for tree in &self.trees {
             tree.root_visits(&mut visits);
+            tree.root_value_sums(self.obs.seat(), &mut q);
             simulations += tree.simulations as u32;
             let root = tree.root();
             for (acc, v) in root_values.iter_mut().zip(&root.value_sum) {
@@ -397,12 +404,22 @@ impl Determinized {
         for v in root_values.iter_mut() {
             *v /= self.trees.len().max(1) as f32;
         }
+        for (q, &n) in q.iter_mut().zip(&visits) {
+            *q /= n.max(1) as f32;
+        }
+        let priors = self.priors.unwrap_or_else(|| {
+            self.trees
+                .first()
+                .map_or([0.0; NUM_ACTIONS], Tree::root_priors)
+        });
         SearchResult {
             visits,
             searched: true,
             simulations,
             evaluations: self.evaluations,
             root_values,
+            q,
+            priors,
             max_depth: self.max_depth,
             depth_sum: self.depth_sum,
         }

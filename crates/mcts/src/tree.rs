@@ -223,6 +223,22 @@ impl Tree {
         }
     }
 
+    /// Adds each root child's value sum for `seat` to `out`, by action index.
+    pub fn root_value_sums(&self, seat: usize, out: &mut [f32; NUM_ACTIONS]) {
+        for c in &self.nodes[self.root().children()] {
+            out[c.action as usize] += c.value_sum[seat];
+        }
+    }
+
+    /// The priors of the root's children, by action index.
+    pub fn root_priors(&self) -> [f32; NUM_ACTIONS] {
+        let mut p = [0.0; NUM_ACTIONS];
+        for c in &self.nodes[self.root().children()] {
+            p[c.action as usize] = c.prior;
+        }
+        p
+    }
+
     /// The child of `node` reached by `action`, if `node` is expanded.
     pub fn child(&self, node: u32, action: usize) -> Option<u32> {
         let n = &self.nodes[node as usize];

@@ -294,6 +294,8 @@ fn temperature_sampling_follows_visits() {
         simulations: 40,
         evaluations: 40,
         root_values: [0.0; MAX_PLAYERS],
+        q: [0.0; 52],
+        priors: [0.0; 52],
         max_depth: 1,
         depth_sum: 40,
     };

@@ -146,3 +146,38 @@ fn copy_out<B: Backend>(t: Tensor<B, 2>, buf: &mut Vec<f32>, len: usize) {
         "NetRunner: the network returned the wrong number of outputs"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game::{Round, RoundConfig, encode, rng_from_seed};
+
+    #[test]
+    fn values_of_seats_that_bid_follow_their_tricks_distribution() {
+        // 4 players, 3 cards, dealer 3: seats 0, 1 have bid 2 and 0; seats 2, 3 have not.
+        let cfg = RoundConfig::new(4, 3, None, 3).unwrap();
+        let mut round = Round::deal(cfg, &mut rng_from_seed(1));
+        round.apply_bid(2).unwrap();
+        round.apply_bid(0).unwrap();
+        // Seat 2's view: relative seat 2 is seat 0 (bid 2), relative 3 is seat 1 (bid 0).
+        let x = encode(&round.observation(2));
+        let mut logits = vec![0.0f32; TRICK_OUTPUTS];
+        // Seat 0 (relative 2) wins 2 more tricks with probability e^2 / (e^2 + 17).
+        logits[2 * TRICK_CLASSES + 2] = 2.0;
+        let mut values = vec![0.25f32; MAX_PLAYERS];
+        values_from_trick_logits(&x, &logits, &mut values);
+        let p2 = 2f32.exp() / (2f32.exp() + 17.0);
+        let want = value_from_tricks(&{
+            let mut d = [1.0 / (2f32.exp() + 17.0); TRICK_CLASSES];
+            d[2] = p2;
+            d
+        }, 2, 0, 3);
+        assert!((values[2] - want).abs() < 1e-5, "{} vs {want}", values[2]);
+        // Seat 1 (relative 3) bid 0: uniform logits, so P(0 more) = 1/18.
+        let want0 = value_from_tricks(&[1.0 / 18.0; TRICK_CLASSES], 0, 0, 3);
+        assert!((values[3] - want0).abs() < 1e-5);
+        // The observer and seat 3 have not bid: their values stay the value head's.
+        assert_eq!(values[0], 0.25);
+        assert_eq!(values[1], 0.25);
+    }
+}

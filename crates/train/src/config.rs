@@ -3,7 +3,7 @@
 //! are refused with a clear error before any work starts.
 
 use crate::learner::LearnerConfig;
-use crate::selfplay::{DealConfig, Mode, SelfPlayConfig};
+use crate::selfplay::{DealConfig, Mode, PolicyTarget, SelfPlayConfig};
 use mcts::{Fpu, Preset, SearchParams, TemperatureSchedule};
 use model::config::NetConfig;
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,9 @@ pub struct SelfPlaySection {
     pub dirichlet_epsilon: f32,
     pub temperature: f32,
     pub temperature_moves: usize,
+    pub policy_target: PolicyTarget,
+    pub full_search_share: f32,
+    pub fast_preset: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -144,6 +147,16 @@ impl TrainConfig {
         self.search_params()
             .validate()
             .map_err(|e| format!("selfplay: {e}"))?;
+        self.selfplay
+            .fast_preset
+            .parse::<Preset>()
+            .map_err(|e| format!("selfplay.fast_preset: {e}"))?;
+        if !(self.selfplay.full_search_share > 0.0 && self.selfplay.full_search_share <= 1.0) {
+            return Err(format!(
+                "selfplay.full_search_share must lie in (0, 1], not {}",
+                self.selfplay.full_search_share
+            ));
+        }
         self.deal.validate()?;
         self.net_config()?;
         self.learner.validate()?;
@@ -193,6 +206,23 @@ impl TrainConfig {
         p.with_noise(s.dirichlet_alpha, s.dirichlet_epsilon)
     }
 
+    /// The fast search of playout cap randomisation: `fast_preset` with the other knobs of
+    /// `search_params`, without root noise.
+    pub fn fast_search_params(&self) -> SearchParams {
+        let full = self.search_params();
+        let preset = self.selfplay.fast_preset.parse::<Preset>().unwrap_or(Preset {
+            kind: full.kind,
+            worlds: 1,
+            simulations: 1,
+        });
+        let mut p = full;
+        p.kind = preset.kind;
+        p.worlds = preset.worlds;
+        p.simulations = preset.simulations;
+        p.dirichlet_epsilon = 0.0;
+        p
+    }
+
     pub fn selfplay_config(&self) -> SelfPlayConfig {
         SelfPlayConfig {
             mode: self.selfplay.mode,
@@ -203,6 +233,9 @@ impl TrainConfig {
                 moves: self.selfplay.temperature_moves,
                 after: 0.0,
             },
+            policy_target: self.selfplay.policy_target,
+            full_search_share: self.selfplay.full_search_share,
+            fast_search: self.fast_search_params(),
             in_flight: self.selfplay.in_flight,
             seed: self.seed,
         }

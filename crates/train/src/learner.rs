@@ -205,48 +205,29 @@ impl<B: AutodiffBackend> Learner<B> {
         Ok((p, v))
     }
 
+    /// The losses of the network on `batch` without training it (held-out figures).
+    pub fn losses(&self, batch: &[&Example]) -> Losses {
+        let b = Batch::of::<rand::rngs::ThreadRng>(batch, None);
+        let terms = loss_terms(&self.net, b, &self.device);
+        let scalar = |t: Tensor<B, 1>| -> f32 { t.into_scalar().elem() };
+        Losses {
+            policy: scalar(terms.policy),
+            value: scalar(terms.value),
+            tricks: terms.tricks.map_or(0.0, scalar),
+            steps: 0,
+        }
+    }
+
     /// One optimiser step; returns the policy, value and tricks losses (0 without the head).
     fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32, f32), Diverged> {
-        let n = b.rows;
-        let t = |data: Vec<f32>, width: usize| {
-            Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), &self.device)
-        };
-        let out = self
-            .net
-            .forward(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
-        let target_policy = t(b.policy, NUM_ACTIONS);
-        // Cross-entropy against the search's visit distribution, averaged over the rows that
-        // have one (value-only rows have an all-zero target). Illegal actions have target 0
-        // and a very negative (finite) log-probability, so they add exactly 0.
-        let policy_rows = b.policy_rows.max(1) as f32;
-        let policy_loss = (target_policy * out.log_policy)
-            .sum()
-            .neg()
-            .div_scalar(policy_rows);
-        let seat_mask = t(b.seat_mask, MAX_PLAYERS);
-        let seats = seat_mask.clone().sum();
-        let diff = out.values - t(b.values, MAX_PLAYERS);
-        let value_loss = (diff.clone() * diff * seat_mask).sum() / seats;
-        let mut loss =
-            policy_loss.clone() + value_loss.clone().mul_scalar(self.config.value_weight);
-        let mut tricks_loss_value = None;
-        if let Some(logits) = out.trick_logits {
-            // Cross-entropy of each seat's tricks distribution, averaged over the seats that
-            // have a target (rows and seats without one have an all-zero target).
-            let targets = b.trick_targets.max(1) as f32;
-            let log_p = log_softmax(logits.reshape([n, MAX_PLAYERS, TRICK_CLASSES]), 2);
-            let target = Tensor::<B, 3>::from_data(
-                TensorData::new(b.tricks, [n, MAX_PLAYERS, TRICK_CLASSES]),
-                &self.device,
-            );
-            let tricks_loss = (log_p * target).sum().neg().div_scalar(targets);
-            loss = loss + tricks_loss.clone().mul_scalar(self.config.tricks_weight);
-            tricks_loss_value = Some(tricks_loss);
+        let terms = loss_terms(&self.net, b, &self.device);
+        let mut loss = terms.policy.clone() + terms.value.clone().mul_scalar(self.config.value_weight);
+        if let Some(tricks) = &terms.tricks {
+            loss = loss + tricks.clone().mul_scalar(self.config.tricks_weight);
         }
-
-        let p: f32 = policy_loss.into_scalar().elem();
-        let v: f32 = value_loss.into_scalar().elem();
-        let t: f32 = tricks_loss_value.map_or(0.0, |t| t.into_scalar().elem());
+        let p: f32 = terms.policy.into_scalar().elem();
+        let v: f32 = terms.value.into_scalar().elem();
+        let t: f32 = terms.tricks.map_or(0.0, |t| t.into_scalar().elem());
         self.steps += 1;
         for (what, value) in [("policy", p), ("value", v), ("tricks", t)] {
             if !value.is_finite() {
@@ -277,6 +258,54 @@ impl<B: AutodiffBackend> Learner<B> {
         self.optim = self.optim.clone().load_record(record);
         self.steps = steps;
         Ok(())
+    }
+}
+
+/// The loss terms of one batch, as tensors (scalars).
+struct LossTerms<B: burn::tensor::backend::Backend> {
+    policy: Tensor<B, 1>,
+    value: Tensor<B, 1>,
+    tricks: Option<Tensor<B, 1>>,
+}
+
+fn loss_terms<B: burn::tensor::backend::Backend>(
+    net: &BlobNet<B>,
+    b: Batch,
+    device: &B::Device,
+) -> LossTerms<B> {
+    let n = b.rows;
+    let t = |data: Vec<f32>, width: usize| {
+        Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), device)
+    };
+    let out = net.forward(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
+    let target_policy = t(b.policy, NUM_ACTIONS);
+    // Cross-entropy against the search's visit distribution, averaged over the rows that
+    // have one (value-only rows have an all-zero target). Illegal actions have target 0 and
+    // a very negative (finite) log-probability, so they add exactly 0.
+    let policy_rows = b.policy_rows.max(1) as f32;
+    let policy = (target_policy * out.log_policy)
+        .sum()
+        .neg()
+        .div_scalar(policy_rows);
+    let seat_mask = t(b.seat_mask, MAX_PLAYERS);
+    let seats = seat_mask.clone().sum();
+    let diff = out.values - t(b.values, MAX_PLAYERS);
+    let value = (diff.clone() * diff * seat_mask).sum() / seats;
+    // Cross-entropy of each seat's tricks distribution, averaged over the seats that have a
+    // target (rows and seats without one have an all-zero target).
+    let tricks = out.trick_logits.map(|logits| {
+        let targets = b.trick_targets.max(1) as f32;
+        let log_p = log_softmax(logits.reshape([n, MAX_PLAYERS, TRICK_CLASSES]), 2);
+        let target = Tensor::<B, 3>::from_data(
+            TensorData::new(b.tricks, [n, MAX_PLAYERS, TRICK_CLASSES]),
+            device,
+        );
+        (log_p * target).sum().neg().div_scalar(targets)
+    });
+    LossTerms {
+        policy,
+        value,
+        tricks,
     }
 }
 

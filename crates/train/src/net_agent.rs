@@ -76,6 +76,12 @@ impl NetAgentFactory for NetFactory {
         if let Some(w) = std::env::var("BLOB_ROLLOUT_MIX").ok().and_then(|v| v.parse().ok()) {
             params.rollout_mix = w;
         }
+        if let Some(w) = std::env::var("BLOB_CPUCT").ok().and_then(|v| v.parse().ok()) {
+            params.c_puct = w;
+        }
+        if let Some(w) = std::env::var("BLOB_FPU").ok().and_then(|v| v.parse().ok()) {
+            params.fpu = mcts::Fpu::Reduction(w);
+        }
         Ok(Box::new(NetAgent::new(
             format!("net:{}", path.display()),
             net,

@@ -127,9 +127,40 @@ pub struct SelfPlayConfig {
     pub deal: DealConfig,
     pub search: SearchParams,
     pub temperature: TemperatureSchedule,
+    /// What the policy head learns from a search.
+    pub policy_target: PolicyTarget,
+    /// Playout cap randomisation (KataGo): this share of decisions get the full `search` and
+    /// teach the policy; the others get `fast_search` (no root noise) and teach only the
+    /// value, so more rounds (value targets) fit in the same time. 1 searches everything fully.
+    pub full_search_share: f32,
+    pub fast_search: SearchParams,
     /// Rounds (or games) each thread keeps in flight.
     pub in_flight: usize,
     pub seed: u64,
+}
+
+/// The policy target of a searched decision.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyTarget {
+    /// The root's visit distribution (AlphaZero).
+    Visits,
+    /// The prior improved by the root's values (`mcts::SearchResult::improved_policy`,
+    /// Gumbel MuZero's completed-Q target, with its default constants).
+    Improved,
+}
+
+impl PolicyTarget {
+    /// Gumbel MuZero's defaults (mctx): c_visit 50, c_scale 0.1, for values in 0..1.
+    const C_VISIT: f32 = 50.0;
+    const C_SCALE: f32 = 0.1;
+
+    fn of(self, result: &mcts::SearchResult, mover: usize) -> [f32; NUM_ACTIONS] {
+        match self {
+            PolicyTarget::Visits => result.policy(),
+            PolicyTarget::Improved => result.improved_policy(mover, Self::C_VISIT, Self::C_SCALE),
+        }
+    }
 }
 
 /// Counters of one self-play run.
@@ -140,6 +171,9 @@ pub struct SelfPlayStats {
     pub examples: u64,
     /// Decisions searched, and those played without search (one legal action).
     pub searched: u64,
+    /// Searched decisions that got the fast search (playout cap randomisation).
+    #[serde(default)]
+    pub fast: u64,
     pub forced: u64,
     pub simulations: u64,
     pub evaluations: u64,
@@ -154,6 +188,7 @@ impl SelfPlayStats {
         self.games += o.games;
         self.examples += o.examples;
         self.searched += o.searched;
+        self.fast += o.fast;
         self.forced += o.forced;
         self.simulations += o.simulations;
         self.evaluations += o.evaluations;
@@ -217,6 +252,8 @@ struct Slot {
     rng: GameRng,
     table: Table,
     search: Option<Search>,
+    /// Whether the search in progress is a full one (its example teaches the policy).
+    full_search: bool,
     answers: Vec<Evaluation>,
     decisions: Vec<Decision>,
     /// Per round of a game: the round's values and tricks by absolute seat, and how it ended.
@@ -259,6 +296,7 @@ impl Slot {
             rng,
             table,
             search: None,
+            full_search: true,
             answers: Vec::new(),
             decisions: Vec::new(),
             round_values: Vec::new(),
@@ -436,10 +474,18 @@ impl Slot {
                         self.stats.simulations += res.simulations as u64;
                         self.stats.evaluations += res.evaluations as u64;
                         self.stats.depth_sum += res.depth_sum;
+                        // A fast search's example teaches only the value (no legal mask, no
+                        // policy target), like a bystander's.
+                        let (legal, policy) = if self.full_search {
+                            (obs.legal_actions().bits(), cfg.policy_target.of(&res, mover))
+                        } else {
+                            self.stats.fast += 1;
+                            (0, [0.0; NUM_ACTIONS])
+                        };
                         self.decisions.push(Decision {
                             encoding: encode(&obs),
-                            legal: obs.legal_actions().bits(),
-                            policy: res.policy(),
+                            legal,
+                            policy,
                             mover,
                             round: self.round_index(),
                             won: tricks_won(&obs.public),
@@ -464,7 +510,14 @@ impl Slot {
             }
             let obs = Observation::of_round(&round, mover, self.context());
             let seed = self.rng.random::<u64>();
-            self.search = Some(Search::new(&obs, &cfg.search, seed).expect("the mover is to act"));
+            self.full_search =
+                cfg.full_search_share >= 1.0 || self.rng.random::<f32>() < cfg.full_search_share;
+            let params = if self.full_search {
+                &cfg.search
+            } else {
+                &cfg.fast_search
+            };
+            self.search = Some(Search::new(&obs, params, seed).expect("the mover is to act"));
         }
     }
 }

@@ -5,6 +5,7 @@ use game::{ENCODING_LEN, encoding::offset};
 use mcts::value::{score_value, standing_values};
 use mcts::{RolloutEvaluator, SearchParams, TemperatureSchedule, UniformEvaluator};
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use train::example::NO_TRICKS;
 use train::selfplay::{DealConfig, Mode, SelfPlayConfig, run};
 
 fn config(mode: Mode) -> SelfPlayConfig {
@@ -23,6 +24,9 @@ fn config(mode: Mode) -> SelfPlayConfig {
             moves: 2,
             after: 0.0,
         },
+        policy_target: train::selfplay::PolicyTarget::Visits,
+        full_search_share: 1.0,
+        fast_search: SearchParams::new(1, 4),
         in_flight: 5,
         seed: 42,
     }
@@ -90,6 +94,44 @@ fn round_value_targets_equal_the_scores() {
 }
 
 #[test]
+fn tricks_targets_are_the_tricks_each_seat_still_won() {
+    // The tricks head learns, for each seat relative to the mover, the tricks it won from the
+    // example's position to the end of the round: its final tricks less those already won
+    // then (read back from the example's own encoding: bid - tricks still needed).
+    let cfg = config(Mode::Rounds);
+    let (done, _) = run(
+        &cfg,
+        0,
+        16,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    );
+    let mut checked = 0;
+    for f in &done {
+        let r = &f.rounds[0];
+        for (e, &(mover, _)) in f.examples.iter().zip(&f.origins) {
+            let mut x = [0.0f32; ENCODING_LEN];
+            e.encoding_f32(&mut x);
+            let c = r.cards as f32;
+            for k in 0..r.players {
+                let seat = (mover + k) % r.players;
+                let won_then = if x[offset::HAS_BID + k] == 1.0 {
+                    ((x[offset::BIDS + k] - x[offset::NEEDED + k]) * c).round() as usize
+                } else {
+                    0
+                };
+                assert_eq!(e.tricks[k] as usize, r.tricks[seat] - won_then);
+                checked += 1;
+            }
+            assert!(e.tricks[r.players..].iter().all(|&t| t == NO_TRICKS));
+        }
+    }
+    assert!(checked > 100);
+}
+
+#[test]
 fn examples_hold_only_the_movers_cards() {
     // The hand block of an example is the mover's own hand: it never overlaps the cards
     // played, and it holds exactly as many cards as the mover still has.
@@ -112,7 +154,7 @@ fn examples_hold_only_the_movers_cards() {
             let played = |c: usize| x[offset::PLAYED + c] == 1.0 || x[offset::TRICK + c] == 1.0;
             assert!(hand.iter().all(|&c| !played(c)));
             assert!(hand.len() <= r.cards);
-            let in_play = x[offset::PHASE] == 1.0;
+            let in_play = game::encoding::is_play_phase(&x);
             if in_play {
                 // Every legal card is one the mover holds.
                 assert!((0..52).all(|a| e.legal >> a & 1 == 0 || hand.contains(&a)));
@@ -154,7 +196,7 @@ fn game_value_targets_blend_round_and_final_standing() {
         }
         let mut x = [0.0f32; ENCODING_LEN];
         f.examples[0].encoding_f32(&mut x);
-        assert_eq!(x[offset::IN_GAME], 1.0);
+        assert!(game::encoding::is_in_game(&x));
     }
 }
 
