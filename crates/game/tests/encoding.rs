@@ -181,7 +181,11 @@ fn to_act_is_relative_and_the_phase_follows_from_it() {
             let a = random_action(&r, &mut rng);
             r.apply_index(a).unwrap();
         }
-        assert_eq!(one_hot(&enc(&r, 0), TO_ACT, 8), None, "nobody acts after the end");
+        assert_eq!(
+            one_hot(&enc(&r, 0), TO_ACT, 8),
+            None,
+            "nobody acts after the end"
+        );
     }
 }
 

@@ -279,7 +279,13 @@ impl InfoSetSearch {
                     values[searcher] = v;
                 }
             }
-            mix_playout(&self.params, state, self.obs.game.as_ref(), &mut values, &mut self.rng);
+            mix_playout(
+                &self.params,
+                state,
+                self.obs.game.as_ref(),
+                &mut values,
+                &mut self.rng,
+            );
             if leaf.node == 0 && node.visits == 0 {
                 // The root's own evaluation is not a simulation.
                 self.backup(0, &values, false);
@@ -525,7 +531,10 @@ impl InfoSetSearch {
                 best = c;
             }
         }
-        debug_assert_ne!(best, NONE, "an expanded node has a child for every legal action");
+        debug_assert_ne!(
+            best, NONE,
+            "an expanded node has a child for every legal action"
+        );
         best
     }
 

@@ -30,10 +30,10 @@ pub use agent::{RolloutAgent, run_to_end, search_blocking};
 pub use evaluator::{
     EvalRequest, Evaluation, Evaluator, RandomEvaluator, RolloutEvaluator, UniformEvaluator,
 };
+pub use info_set::InfoSetSearch;
 pub use ismcts::{IsmctsAgent, IsmctsParams, ismcts_search};
 pub use params::{Fpu, ParamsError, Preset, SearchKind, SearchParams};
 pub use result::{SearchResult, TemperatureSchedule};
 pub use reuse::reuse;
-pub use info_set::InfoSetSearch;
 pub use search::{Determinized, Search, SearchError, Step};
 pub use tree::masked_softmax;

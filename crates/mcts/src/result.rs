@@ -59,7 +59,11 @@ impl SearchResult {
         let mut best = f32::NEG_INFINITY;
         for a in 0..NUM_ACTIONS {
             if self.priors[a] > 0.0 {
-                let q = if self.visits[a] > 0 { self.q[a] } else { fallback };
+                let q = if self.visits[a] > 0 {
+                    self.q[a]
+                } else {
+                    fallback
+                };
                 logits[a] = self.priors[a].ln() + sigma * (q + 1.0) / 2.0;
                 best = best.max(logits[a]);
             }
@@ -191,18 +195,30 @@ mod tests {
     #[test]
     fn improved_policy_moves_the_prior_towards_better_values() {
         // Equal values everywhere: the prior comes back.
-        let flat = result(&[(3, 0.5), (7, 0.3), (9, 0.2)], &[(3, 5, 0.1), (7, 5, 0.1)], 0.1);
+        let flat = result(
+            &[(3, 0.5), (7, 0.3), (9, 0.2)],
+            &[(3, 5, 0.1), (7, 5, 0.1)],
+            0.1,
+        );
         let p = flat.improved_policy(2, 50.0, 0.1);
         for (a, want) in [(3, 0.5), (7, 0.3), (9, 0.2)] {
             assert!((p[a] - want).abs() < 1e-5, "{a}: {} vs {want}", p[a]);
         }
         // The action with the better value gains, the worse one loses, mass only on actions
         // with a prior.
-        let r = result(&[(3, 0.5), (7, 0.3), (9, 0.2)], &[(3, 8, -0.2), (7, 2, 0.6)], 0.0);
+        let r = result(
+            &[(3, 0.5), (7, 0.3), (9, 0.2)],
+            &[(3, 8, -0.2), (7, 2, 0.6)],
+            0.0,
+        );
         let p = r.improved_policy(2, 50.0, 0.1);
         assert!(p[7] > 0.3 && p[3] < 0.5, "{:?}", (p[3], p[7], p[9]));
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
-        assert!(p.iter().enumerate().all(|(a, &x)| x == 0.0 || [3, 7, 9].contains(&a)));
+        assert!(
+            p.iter()
+                .enumerate()
+                .all(|(a, &x)| x == 0.0 || [3, 7, 9].contains(&a))
+        );
         // Stronger scaling, sharper preference.
         let sharp = r.improved_policy(2, 50.0, 1.0);
         assert!(sharp[7] > p[7]);

@@ -1,13 +1,14 @@
-//! The resumable search: one decision of one seat, across several sampled worlds.
+//! The resumable search: one decision of one seat. [`Search`] is either kind (the
+//! determinized one here, the information-set one in `crate::info_set`).
 //!
 //! `Search::step(answers)` runs until it needs evaluations and hands them back
 //! (`Step::NeedEval`), or finishes (`Step::Done`). A caller can drive many searches on one
 //! thread and send all their requests to the evaluator in one batch.
 //!
-//! Order of work: worlds are sampled and every world's root is evaluated first (the root is
-//! expanded before any leaf is collected); after that each step collects up to
-//! `parallel_batch_size` leaves per world, steering later descents away from pending leaves
-//! with virtual loss and never sending the same leaf twice.
+//! The determinized search's order of work: worlds are sampled and every world's root is
+//! evaluated first (the root is expanded before any leaf is collected); after that each step
+//! collects up to `parallel_batch_size` leaves per world, steering later descents away from
+//! pending leaves with virtual loss and never sending the same leaf twice.
 
 use crate::evaluator::{EvalRequest, Evaluation};
 use crate::info_set::InfoSetSearch;
@@ -128,11 +129,7 @@ impl Search {
     /// The worlds searched (at their roots) by a determinized search; empty until the first
     /// step samples them, and always empty for an information-set search.
     pub fn worlds(&self) -> impl Iterator<Item = &Round> {
-        let trees: &[Tree] = match self {
-            Search::Determinized(d) => &d.trees,
-            Search::InfoSet(_) => &[],
-        };
-        trees.iter().map(|t| &t.world)
+        self.worlds_trees().iter().map(|t| &t.world)
     }
 
     /// Visits below each world's root so far (kept visits included, after a reuse); empty
@@ -141,6 +138,7 @@ impl Search {
         self.worlds_trees().iter().map(|t| t.simulations).collect()
     }
 
+    /// The determinized search's world trees (none for an information-set search).
     fn worlds_trees(&self) -> &[Tree] {
         match self {
             Search::Determinized(d) => &d.trees,
@@ -311,7 +309,13 @@ impl Determinized {
             if let Some(r) = leaf.searcher_request {
                 values[self.obs.seat()] = answers[r as usize].values[0];
             }
-            mix_playout(&self.params, state, self.obs.game.as_ref(), &mut values, &mut self.rng);
+            mix_playout(
+                &self.params,
+                state,
+                self.obs.game.as_ref(),
+                &mut values,
+                &mut self.rng,
+            );
             if leaf.node == tree.root {
                 tree.backup(leaf.node, &values, false);
                 roots.push(leaf.tree as usize);
@@ -327,7 +331,8 @@ impl Determinized {
             self.trees[t as usize].remove_in_flight(node);
         }
         for t in roots {
-            self.priors.get_or_insert_with(|| self.trees[t].root_priors());
+            self.priors
+                .get_or_insert_with(|| self.trees[t].root_priors());
             self.add_noise(t);
         }
     }

@@ -44,7 +44,11 @@ fn never_illegal_and_visits_equal_simulations() {
             if legal.len() == 1 {
                 assert!(!res.searched);
             } else {
-                assert_eq!(res.simulations as usize, params.total_simulations(), "{name}");
+                assert_eq!(
+                    res.simulations as usize,
+                    params.total_simulations(),
+                    "{name}"
+                );
                 assert_eq!(total, res.simulations, "{name}");
             }
         }
@@ -62,8 +66,8 @@ fn hidden_cards_do_not_change_the_search() {
         assert_eq!(other.observation(seat), obs);
         let params = info_set(40, 4);
         let a = search_blocking(&obs, &params, &mut HashEvaluator, case).unwrap();
-        let b = search_blocking(&other.observation(seat), &params, &mut HashEvaluator, case)
-            .unwrap();
+        let b =
+            search_blocking(&other.observation(seat), &params, &mut HashEvaluator, case).unwrap();
         assert_eq!(a, b, "case {case}");
     }
 }
@@ -87,7 +91,10 @@ fn requests_hold_only_a_seats_own_view_and_the_searchers_once_per_node() {
                 // Every world keeps the searcher's hand (less what it played in the tree).
                 assert!(req.world.hand(seat).difference(obs.hand).is_empty());
                 let mover = req.world.to_act();
-                assert!(s == mover || s == seat, "a view of a seat that neither moves nor searches");
+                assert!(
+                    s == mover || s == seat,
+                    "a view of a seat that neither moves nor searches"
+                );
                 if s == seat && mover != seat {
                     // The searcher's own view of a node is the same in every world: it is
                     // asked once.
@@ -186,5 +193,8 @@ fn with_rollouts_it_beats_random_play() {
         mine += scores[0] as f64 / deals as f64;
         theirs += (scores[1] + scores[2] + scores[3]) as f64 / 3.0 / deals as f64;
     }
-    assert!(mine > theirs + 3.0, "information-set search {mine:.2} vs random {theirs:.2}");
+    assert!(
+        mine > theirs + 3.0,
+        "information-set search {mine:.2} vs random {theirs:.2}"
+    );
 }

@@ -167,11 +167,16 @@ mod tests {
         let mut values = vec![0.25f32; MAX_PLAYERS];
         values_from_trick_logits(&x, &logits, &mut values);
         let p2 = 2f32.exp() / (2f32.exp() + 17.0);
-        let want = value_from_tricks(&{
-            let mut d = [1.0 / (2f32.exp() + 17.0); TRICK_CLASSES];
-            d[2] = p2;
-            d
-        }, 2, 0, 3);
+        let want = value_from_tricks(
+            &{
+                let mut d = [1.0 / (2f32.exp() + 17.0); TRICK_CLASSES];
+                d[2] = p2;
+                d
+            },
+            2,
+            0,
+            3,
+        );
         assert!((values[2] - want).abs() < 1e-5, "{} vs {want}", values[2]);
         // Seat 1 (relative 3) bid 0: uniform logits, so P(0 more) = 1/18.
         let want0 = value_from_tricks(&[1.0 / 18.0; TRICK_CLASSES], 0, 0, 3);

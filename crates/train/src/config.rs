@@ -189,6 +189,11 @@ impl TrainConfig {
             a.preset
                 .parse::<Preset>()
                 .map_err(|e| format!("arena.preset: {e}"))?;
+            // A typo here would only surface at the first arena, iterations in.
+            for o in &a.opponents {
+                o.parse::<crate::agents::AgentSpec>()
+                    .map_err(|e| format!("arena.opponents: {e}"))?;
+            }
         }
         Ok(())
     }
@@ -210,11 +215,15 @@ impl TrainConfig {
     /// `search_params`, without root noise.
     pub fn fast_search_params(&self) -> SearchParams {
         let full = self.search_params();
-        let preset = self.selfplay.fast_preset.parse::<Preset>().unwrap_or(Preset {
-            kind: full.kind,
-            worlds: 1,
-            simulations: 1,
-        });
+        let preset = self
+            .selfplay
+            .fast_preset
+            .parse::<Preset>()
+            .unwrap_or(Preset {
+                kind: full.kind,
+                worlds: 1,
+                simulations: 1,
+            });
         let mut p = full;
         p.kind = preset.kind;
         p.worlds = preset.worlds;

@@ -7,13 +7,13 @@ use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::activation::log_softmax;
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
-use mcts::value::TRICK_CLASSES;
 use game::encoding::offset;
 use game::symmetry::SuitPermutation;
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Suit};
+use mcts::value::TRICK_CLASSES;
 use model::config::NetConfig;
 use model::net::BlobNet;
 use rand::Rng;
@@ -221,7 +221,8 @@ impl<B: AutodiffBackend> Learner<B> {
     /// One optimiser step; returns the policy, value and tricks losses (0 without the head).
     fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32, f32), Diverged> {
         let terms = loss_terms(&self.net, b, &self.device);
-        let mut loss = terms.policy.clone() + terms.value.clone().mul_scalar(self.config.value_weight);
+        let mut loss =
+            terms.policy.clone() + terms.value.clone().mul_scalar(self.config.value_weight);
         if let Some(tricks) = &terms.tricks {
             loss = loss + tricks.clone().mul_scalar(self.config.tricks_weight);
         }

@@ -15,6 +15,10 @@ use std::sync::Mutex;
 
 pub struct NetAgent {
     name: String,
+    /// The network learnt from single rounds only: inside a game it plays each round for
+    /// that round's score, seeing the round as a single round (a game's context would be
+    /// input it never saw).
+    rounds_only: bool,
     evaluator: DirectEvaluator<NetRunner<Cpu>>,
     params: SearchParams,
     seed: u64,
@@ -30,6 +34,7 @@ impl NetAgent {
     ) -> NetAgent {
         NetAgent {
             name: name.into(),
+            rounds_only: false,
             evaluator: DirectEvaluator::new(NetRunner::new(net, Default::default())),
             params,
             seed,
@@ -38,11 +43,23 @@ impl NetAgent {
     }
 }
 
+impl NetAgent {
+    /// Plays every round of a game as a single round (see `rounds_only`).
+    pub fn rounds_only(mut self, on: bool) -> NetAgent {
+        self.rounds_only = on;
+        self
+    }
+}
+
 impl Agent for NetAgent {
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
         let seed = self.seed ^ self.decisions.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        match search_blocking(obs, &self.params, &mut self.evaluator, seed) {
+        let mut obs = *obs;
+        if self.rounds_only {
+            obs.game = None;
+        }
+        match search_blocking(&obs, &self.params, &mut self.evaluator, seed) {
             Ok(result) => result.best_action(),
             // Only reachable for a seat not to act, which the arena never asks.
             Err(_) => obs.legal_actions().nth(0).unwrap_or(0),
@@ -57,36 +74,29 @@ impl Agent for NetAgent {
 /// Builds network agents for `net:CHECKPOINT[:PRESET]` specs, loading each checkpoint once.
 #[derive(Default)]
 pub struct NetFactory {
-    loaded: Mutex<HashMap<PathBuf, BlobNet<Cpu>>>,
+    /// Each checkpoint's network, and whether it learnt from single rounds only.
+    loaded: Mutex<HashMap<PathBuf, (BlobNet<Cpu>, bool)>>,
 }
 
 impl NetAgentFactory for NetFactory {
     fn build(&self, path: &Path, preset: Preset, seed: u64) -> anyhow::Result<Box<dyn Agent>> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let net = match loaded.get(path) {
-            Some(net) => net.clone(),
+        let (net, rounds_only) = match loaded.get(path) {
+            Some(entry) => entry.clone(),
             None => {
-                let (net, _) = checkpoint::load_any::<Cpu>(path, &Default::default())?;
-                loaded.insert(path.to_path_buf(), net.clone());
-                net
+                let (net, meta) = checkpoint::load_any::<Cpu>(path, &Default::default())?;
+                let rounds_only = meta.extra.get(crate::run::SELFPLAY_MODE)
+                    == Some(&serde_json::json!(crate::selfplay::Mode::Rounds));
+                loaded.insert(path.to_path_buf(), (net.clone(), rounds_only));
+                (net, rounds_only)
             }
         };
         // Bigger leaf batches than self-play: one network call serves more leaves.
-        let mut params = preset.params().with_batch(8);
-        if let Some(w) = std::env::var("BLOB_ROLLOUT_MIX").ok().and_then(|v| v.parse().ok()) {
-            params.rollout_mix = w;
-        }
-        if let Some(w) = std::env::var("BLOB_CPUCT").ok().and_then(|v| v.parse().ok()) {
-            params.c_puct = w;
-        }
-        if let Some(w) = std::env::var("BLOB_FPU").ok().and_then(|v| v.parse().ok()) {
-            params.fpu = mcts::Fpu::Reduction(w);
-        }
-        Ok(Box::new(NetAgent::new(
-            format!("net:{}", path.display()),
-            net,
-            params,
-            seed,
-        )))
+        let params = preset.params().with_batch(8);
+
+        Ok(Box::new(
+            NetAgent::new(format!("net:{}", path.display()), net, params, seed)
+                .rounds_only(rounds_only),
+        ))
     }
 }

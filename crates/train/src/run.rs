@@ -118,7 +118,7 @@ where
             checkpoint::save(
                 &out.join("best.ckpt"),
                 &learner.inference_net(),
-                &Metadata::default(),
+                &metadata(0, cfg),
             )?;
             (learner, ReplayBuffer::new(cfg.buffer.capacity), st)
         }
@@ -238,14 +238,7 @@ where
         if due && !stop.load(Ordering::SeqCst) {
             status("arena", &st, &records);
             let candidate = out.join("candidate.ckpt");
-            checkpoint::save(
-                &candidate,
-                &learner.inference_net(),
-                &Metadata {
-                    iteration: it + 1,
-                    extra: serde_json::Value::Null,
-                },
-            )?;
+            checkpoint::save(&candidate, &learner.inference_net(), &metadata(it + 1, cfg))?;
             arena = evaluate_network(
                 cfg,
                 &candidate,
@@ -269,10 +262,7 @@ where
             checkpoint::save(
                 &dir.join(WEIGHTS),
                 &learner.inference_net(),
-                &Metadata {
-                    iteration: st.completed,
-                    extra: serde_json::Value::Null,
-                },
+                &metadata(st.completed, cfg),
             )?;
             crate::buffer::write_atomic(&dir.join(OPTIMIZER), &optimizer)?;
             buffer.save(&dir.join(BUFFER))?;
@@ -321,6 +311,19 @@ where
         records,
     })
 }
+
+/// What a checkpoint of this run says about itself: its iteration, and whether its network
+/// learnt from single rounds or whole games (`net_agent` plays a game round by round with a
+/// network that never saw a game's context).
+fn metadata(iteration: u64, cfg: &TrainConfig) -> Metadata {
+    Metadata {
+        iteration,
+        extra: serde_json::json!({ SELFPLAY_MODE: cfg.selfplay.mode }),
+    }
+}
+
+/// The metadata key of the self-play mode a network learnt from.
+pub const SELFPLAY_MODE: &str = "selfplay_mode";
 
 /// The inference device of a training device (the same device without autodiff).
 fn device_inner<B: AutodiffBackend>(device: &B::Device) -> burn::tensor::Device<B::InnerBackend> {

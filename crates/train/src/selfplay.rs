@@ -477,7 +477,10 @@ impl Slot {
                         // A fast search's example teaches only the value (no legal mask, no
                         // policy target), like a bystander's.
                         let (legal, policy) = if self.full_search {
-                            (obs.legal_actions().bits(), cfg.policy_target.of(&res, mover))
+                            (
+                                obs.legal_actions().bits(),
+                                cfg.policy_target.of(&res, mover),
+                            )
                         } else {
                             self.stats.fast += 1;
                             (0, [0.0; NUM_ACTIONS])
