@@ -109,7 +109,7 @@ struct Pending {
 
 /// Where worlds come from: the exact sampler, or (in tests) a fixed list drawn from.
 enum Worlds {
-    Sampled(WorldSampler),
+    Sampled(Box<WorldSampler>),
     Given(Vec<Round>),
 }
 
@@ -216,7 +216,7 @@ impl InfoSetSearch {
         if let Worlds::Given(w) = &self.worlds
             && w.is_empty()
         {
-            self.worlds = Worlds::Sampled(WorldSampler::new(&self.obs));
+            self.worlds = Worlds::Sampled(Box::new(WorldSampler::new(&self.obs)));
         }
         let mut root = Node::new(NONE, 0, 1.0);
         root.kind = Kind::Pending;

@@ -57,15 +57,15 @@ impl SearchResult {
         let fallback = self.root_values[mover];
         let mut logits = [f32::NEG_INFINITY; NUM_ACTIONS];
         let mut best = f32::NEG_INFINITY;
-        for a in 0..NUM_ACTIONS {
+        for (a, logit) in logits.iter_mut().enumerate() {
             if self.priors[a] > 0.0 {
                 let q = if self.visits[a] > 0 {
                     self.q[a]
                 } else {
                     fallback
                 };
-                logits[a] = self.priors[a].ln() + sigma * (q + 1.0) / 2.0;
-                best = best.max(logits[a]);
+                *logit = self.priors[a].ln() + sigma * (q + 1.0) / 2.0;
+                best = best.max(*logit);
             }
         }
         let mut p = [0.0; NUM_ACTIONS];

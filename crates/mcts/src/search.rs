@@ -55,6 +55,9 @@ struct PendingLeaf {
 /// One decision's search, resumable: determinized (a tree per sampled world) or over the
 /// searcher's information set (one tree, a world per simulation), as `SearchParams::kind`
 /// says. Both are driven the same way.
+// The variants are of similar size (both hold their trees in vectors); self-play keeps one
+// per round in flight, inline, and boxing would add an indirection to every step.
+#[allow(clippy::large_enum_variant)]
 pub enum Search {
     Determinized(Determinized),
     InfoSet(InfoSetSearch),

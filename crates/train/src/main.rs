@@ -59,8 +59,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Play agents against each other (duplicate deals, seats rotated): random, heuristic,
-    /// rollout:SIMS, net:CHECKPOINT[:PRESET].
+    /// Play agents against each other (the same deals at every seating): random, heuristic,
+    /// rollout:SIMS, ismcts:SIMS, net:CHECKPOINT[:PRESET].
     Arena(train::arena::ArenaArgs),
 }
 
