@@ -26,6 +26,21 @@ pub struct EvalRequest {
     pub game: Option<GameContext>,
 }
 
+impl EvalRequest {
+    /// The request for `seat`'s own observation of `world` (the only view the search ever
+    /// sends: the mover's, or the searcher's at another seat's turn).
+    pub fn own_view(world: &Round, seat: usize, game: Option<GameContext>) -> EvalRequest {
+        let obs = game::Observation::of_round(world, seat, game);
+        EvalRequest {
+            encoding: game::encode(&obs),
+            legal: obs.legal_actions(),
+            seat: seat as u8,
+            world: *world,
+            game,
+        }
+    }
+}
+
 /// The answer to one request.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Evaluation {

@@ -30,7 +30,7 @@ use crate::search::{Step, dirichlet, mix_playout};
 use crate::tree::masked_softmax;
 use crate::value::{terminal_values_in, to_absolute};
 use crate::worlds::WorldSampler;
-use game::{ActionSet, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round, encode};
+use game::{ActionSet, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round};
 use rand::{RngExt, SeedableRng};
 
 const NONE: u32 = u32::MAX;
@@ -242,15 +242,8 @@ impl InfoSetSearch {
     }
 
     fn push_request(&mut self, state: &Round, seat: usize) -> u32 {
-        let game = self.obs.game;
-        let obs = Observation::of_round(state, seat, game);
-        self.requests.push(EvalRequest {
-            encoding: encode(&obs),
-            legal: obs.legal_actions(),
-            seat: seat as u8,
-            world: *state,
-            game,
-        });
+        self.requests
+            .push(EvalRequest::own_view(state, seat, self.obs.game));
         (self.requests.len() - 1) as u32
     }
 

@@ -187,15 +187,7 @@ pub fn ismcts_search(
     seed: u64,
 ) -> Result<SearchResult, SearchError> {
     params.validate()?;
-    if obs.public.is_over() {
-        return Err(SearchError::RoundOver);
-    }
-    if obs.public.to_act() != obs.seat() {
-        return Err(SearchError::NotToAct {
-            seat: obs.seat(),
-            to_act: obs.public.to_act(),
-        });
-    }
+    crate::search::ensure_to_act(obs)?;
     let legal = obs.legal_actions();
     if legal.len() == 1 {
         return Ok(SearchResult::forced(legal.nth(0).unwrap_or(0)));

@@ -17,7 +17,7 @@ use crate::result::SearchResult;
 use crate::tree::{NodeKind, Tree};
 use crate::value::terminal_values_in;
 use crate::worlds::WorldSampler;
-use game::{GameRng, NUM_ACTIONS, Observation, Round, encode};
+use game::{GameRng, NUM_ACTIONS, Observation, Round};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Gamma};
 
@@ -69,15 +69,7 @@ impl Search {
     /// give identical searches for the same seed.
     pub fn new(obs: &Observation, params: &SearchParams, seed: u64) -> Result<Search, SearchError> {
         params.validate()?;
-        if obs.public.is_over() {
-            return Err(SearchError::RoundOver);
-        }
-        if obs.public.to_act() != obs.seat() {
-            return Err(SearchError::NotToAct {
-                seat: obs.seat(),
-                to_act: obs.public.to_act(),
-            });
-        }
+        ensure_to_act(obs)?;
         let legal = obs.legal_actions();
         let forced = (legal.len() == 1).then(|| SearchResult::forced(legal.nth(0).unwrap_or(0)));
         Ok(match params.kind {
@@ -290,15 +282,8 @@ impl Determinized {
 
     /// Adds a request for `seat`'s own observation in `state`; returns its index.
     fn push_request(&mut self, state: &Round, seat: usize) -> u32 {
-        let game = self.obs.game;
-        let obs = Observation::of_round(state, seat, game);
-        self.requests.push(EvalRequest {
-            encoding: encode(&obs),
-            legal: obs.legal_actions(),
-            seat: seat as u8,
-            world: *state,
-            game,
-        });
+        self.requests
+            .push(EvalRequest::own_view(state, seat, self.obs.game));
         (self.requests.len() - 1) as u32
     }
 
@@ -463,4 +448,18 @@ pub(crate) fn dirichlet(alpha: f32, n: usize, rng: &mut GameRng) -> Vec<f32> {
         x.iter_mut().for_each(|v| *v = 1.0 / n as f32);
     }
     x
+}
+
+/// A search is asked for the decision of the seat to act, in a round not yet over.
+pub(crate) fn ensure_to_act(obs: &Observation) -> Result<(), SearchError> {
+    if obs.public.is_over() {
+        return Err(SearchError::RoundOver);
+    }
+    if obs.public.to_act() != obs.seat() {
+        return Err(SearchError::NotToAct {
+            seat: obs.seat(),
+            to_act: obs.public.to_act(),
+        });
+    }
+    Ok(())
 }

@@ -8,11 +8,13 @@ use game::{Action, Observation, Round, RoundConfig, TRUMP_ROTATION};
 use mcts::RolloutAgent;
 use rand::RngExt;
 
-struct Baseline(RolloutAgent);
+/// A network-free search as a bot; every action it picks is checked legal.
+struct Searcher<F: FnMut(&Observation) -> usize>(F);
 
-impl Bot for Baseline {
+impl<F: FnMut(&Observation) -> usize> Bot for Searcher<F> {
     fn act(&mut self, obs: &Observation) -> Action {
-        let a = self.0.choose(obs).unwrap();
+        let a = (self.0)(obs);
+        assert!(obs.legal_actions().contains(a), "illegal action {a}");
         match obs.public.phase() {
             game::Phase::Bidding => Action::Bid(a as u8),
             _ => Action::Play(game::Card::new(a as u8).unwrap()),
@@ -20,16 +22,18 @@ impl Bot for Baseline {
     }
 }
 
-#[test]
-fn rollout_search_beats_random_play() {
-    // Seat 0 searches with 60 rollouts per decision; the other three play randomly. Seats
-    // rotate through the dealer position.
-    let mut r = rng(12);
+/// Seat 0 plays the search made for each deal, the other three randomly, 60 deals of 4 x 4
+/// with the dealer rotating: the search's mean score per round and the randoms'.
+fn against_random_play<F: FnMut(&Observation) -> usize>(
+    seed: u64,
+    mut search_for_deal: impl FnMut(u64) -> F,
+) -> (f64, f64) {
+    let mut r = rng(seed);
     let (mut mine, mut theirs, mut n) = (0.0, 0.0, 0.0);
     for deal in 0..60u64 {
         let cfg = RoundConfig::new(4, 4, TRUMP_ROTATION[r.random_range(0..5)], deal % 4).unwrap();
         let mut round = Round::deal(cfg, &mut r);
-        let mut search = Baseline(RolloutAgent::new(60, deal));
+        let mut search = Searcher(search_for_deal(deal));
         let mut randoms: Vec<RandomBot> = (0..3).map(|i| RandomBot::new(deal * 3 + i)).collect();
         let [a, b, c] = &mut randoms[..] else {
             unreachable!()
@@ -39,7 +43,15 @@ fn rollout_search_beats_random_play() {
         theirs += (scores[1] + scores[2] + scores[3]) as f64 / 3.0;
         n += 1.0;
     }
-    let (mine, theirs) = (mine / n, theirs / n);
+    (mine / n, theirs / n)
+}
+
+#[test]
+fn rollout_search_beats_random_play() {
+    let (mine, theirs) = against_random_play(12, |deal| {
+        let mut agent = RolloutAgent::new(60, deal);
+        move |obs: &Observation| agent.choose(obs).unwrap()
+    });
     assert!(
         mine > theirs + 3.0,
         "baseline {mine:.2} per round vs random {theirs:.2}"
@@ -58,34 +70,10 @@ fn budget_is_spread_over_worlds() {
 
 #[test]
 fn ismcts_plays_legal_moves_and_beats_random_play() {
-    use mcts::IsmctsAgent;
-    struct Ismcts(IsmctsAgent);
-    impl Bot for Ismcts {
-        fn act(&mut self, obs: &Observation) -> Action {
-            let a = self.0.choose(obs).unwrap();
-            assert!(obs.legal_actions().contains(a), "illegal action {a}");
-            match obs.public.phase() {
-                game::Phase::Bidding => Action::Bid(a as u8),
-                _ => Action::Play(game::Card::new(a as u8).unwrap()),
-            }
-        }
-    }
-    let mut r = rng(14);
-    let (mut mine, mut theirs, mut n) = (0.0, 0.0, 0.0);
-    for deal in 0..60u64 {
-        let cfg = RoundConfig::new(4, 4, TRUMP_ROTATION[r.random_range(0..5)], deal % 4).unwrap();
-        let mut round = Round::deal(cfg, &mut r);
-        let mut search = Ismcts(IsmctsAgent::new(60, deal));
-        let mut randoms: Vec<RandomBot> = (0..3).map(|i| RandomBot::new(deal * 3 + i)).collect();
-        let [a, b, c] = &mut randoms[..] else {
-            unreachable!()
-        };
-        let scores = game::bots::play_round(&mut round, &mut [&mut search, a, b, c]);
-        mine += scores[0] as f64;
-        theirs += (scores[1] + scores[2] + scores[3]) as f64 / 3.0;
-        n += 1.0;
-    }
-    let (mine, theirs) = (mine / n, theirs / n);
+    let (mine, theirs) = against_random_play(14, |deal| {
+        let mut agent = mcts::IsmctsAgent::new(60, deal);
+        move |obs: &Observation| agent.choose(obs).unwrap()
+    });
     assert!(
         mine > theirs + 3.0,
         "ismcts {mine:.2} per round vs random {theirs:.2}"

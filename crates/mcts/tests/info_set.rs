@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{HashEvaluator, random_position, rng};
+use common::{HashEvaluator, blocking_and_joint, random_position, rng};
 use game::bots::{Bot, RandomBot};
 use game::{Action, Observation, Round, RoundConfig, TRUMP_ROTATION, encode};
 use mcts::{
-    Evaluation, Evaluator, RandomEvaluator, RolloutEvaluator, Search, SearchKind, SearchParams,
-    Step, UniformEvaluator, search_blocking,
+    Evaluator, RandomEvaluator, RolloutEvaluator, Search, SearchKind, SearchParams, Step,
+    UniformEvaluator, search_blocking,
 };
 use rand::RngExt;
 
@@ -118,44 +118,8 @@ fn many_searches_on_one_thread_match_blocking_searches() {
             round.observation(round.to_act())
         })
         .collect();
-    let params = info_set(60, 8);
-    let expected: Vec<_> = positions
-        .iter()
-        .enumerate()
-        .map(|(i, o)| search_blocking(o, &params, &mut HashEvaluator, i as u64).unwrap())
-        .collect();
-    let mut searches: Vec<Search> = positions
-        .iter()
-        .enumerate()
-        .map(|(i, o)| Search::new(o, &params, i as u64).unwrap())
-        .collect();
-    let mut answers: Vec<Vec<Evaluation>> = vec![Vec::new(); searches.len()];
-    let mut results = vec![None; searches.len()];
-    while results.iter().any(Option::is_none) {
-        let mut batch = Vec::new();
-        let mut owners = Vec::new();
-        for (i, s) in searches.iter_mut().enumerate() {
-            if results[i].is_some() {
-                continue;
-            }
-            match s.step(&answers[i]) {
-                Step::Done(res) => results[i] = Some(res),
-                Step::NeedEval(reqs) => {
-                    owners.push((i, reqs.len()));
-                    batch.extend_from_slice(reqs);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        HashEvaluator.evaluate(&batch, &mut out);
-        let mut at = 0;
-        for (i, n) in owners {
-            answers[i] = out[at..at + n].to_vec();
-            at += n;
-        }
-    }
-    let results: Vec<_> = results.into_iter().map(Option::unwrap).collect();
-    assert_eq!(results, expected);
+    let (blocking, joint, _) = blocking_and_joint(&positions, &info_set(60, 8));
+    assert_eq!(joint, blocking);
 }
 
 struct Searcher(SearchParams, RolloutEvaluator, u64);

@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{HashEvaluator, random_position, rng};
+use common::{HashEvaluator, blocking_and_joint, random_position, rng};
 use game::{Card, CardSet, MAX_PLAYERS, Observation, Round, RoundConfig};
 use mcts::{
-    Evaluation, Evaluator, RandomEvaluator, RolloutEvaluator, Search, SearchError, SearchParams,
-    Step, UniformEvaluator, search_blocking,
+    Evaluator, RandomEvaluator, RolloutEvaluator, Search, SearchError, SearchParams, Step,
+    UniformEvaluator, search_blocking,
 };
 use rand::RngExt;
 
@@ -184,51 +184,9 @@ fn many_searches_on_one_thread_match_blocking_searches() {
             round.observation(round.to_act())
         })
         .collect();
-    let params = SearchParams::MEDIUM.with_batch(8);
-    let expected: Vec<_> = positions
-        .iter()
-        .enumerate()
-        .map(|(i, o)| search_blocking(o, &params, &mut HashEvaluator, i as u64).unwrap())
-        .collect();
-
-    // Drive all searches together; each round trip sends every open request in one call.
-    let mut searches: Vec<Search> = positions
-        .iter()
-        .enumerate()
-        .map(|(i, o)| Search::new(o, &params, i as u64).unwrap())
-        .collect();
-    let mut answers: Vec<Vec<Evaluation>> = vec![Vec::new(); searches.len()];
-    let mut results = vec![None; searches.len()];
-    let mut calls = 0;
-    while results.iter().any(Option::is_none) {
-        let mut batch = Vec::new();
-        let mut owners = Vec::new();
-        for (i, s) in searches.iter_mut().enumerate() {
-            if results[i].is_some() {
-                continue;
-            }
-            match s.step(&answers[i]) {
-                Step::Done(res) => results[i] = Some(res),
-                Step::NeedEval(reqs) => {
-                    owners.push((i, reqs.len()));
-                    batch.extend_from_slice(reqs);
-                }
-            }
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        calls += 1;
-        let mut out = Vec::new();
-        HashEvaluator.evaluate(&batch, &mut out);
-        let mut at = 0;
-        for (i, n) in owners {
-            answers[i] = out[at..at + n].to_vec();
-            at += n;
-        }
-    }
-    let results: Vec<_> = results.into_iter().map(Option::unwrap).collect();
-    assert_eq!(results, expected);
+    let (blocking, joint, calls) =
+        blocking_and_joint(&positions, &SearchParams::MEDIUM.with_batch(8));
+    assert_eq!(joint, blocking);
     assert!(
         calls < 40,
         "batching across searches should need few evaluator calls, took {calls}"

@@ -67,53 +67,43 @@ impl Agent for HeuristicAgent {
     }
 }
 
-/// Determinized MCTS with random rollouts instead of a network.
-pub struct RolloutSearchAgent {
-    inner: RolloutAgent,
+/// A search that needs no network, as an arena agent: determinized MCTS with random rollouts
+/// (`rollout:SIMS`) or the textbook information-set MCTS (`ismcts:SIMS`).
+pub struct NetworkFreeAgent {
+    search: NetworkFreeSearch,
     name: String,
 }
 
-impl RolloutSearchAgent {
-    pub fn new(simulations: usize, seed: u64) -> RolloutSearchAgent {
-        RolloutSearchAgent {
-            inner: RolloutAgent::new(simulations, seed),
+enum NetworkFreeSearch {
+    Rollout(RolloutAgent),
+    Ismcts(IsmctsAgent),
+}
+
+impl NetworkFreeAgent {
+    pub fn rollout(simulations: usize, seed: u64) -> NetworkFreeAgent {
+        NetworkFreeAgent {
+            search: NetworkFreeSearch::Rollout(RolloutAgent::new(simulations, seed)),
             name: format!("rollout:{simulations}"),
         }
     }
-}
 
-impl Agent for RolloutSearchAgent {
-    fn act(&mut self, obs: &Observation) -> usize {
-        // The search only fails when asked out of turn or after the round, which the
-        // contract of `act` rules out: a failure here is the caller's bug.
-        match self.inner.choose(obs) {
-            Ok(action) => action,
-            Err(e) => panic!("{} asked to act where it cannot: {e}", self.name),
-        }
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-/// The textbook information-set MCTS with random playouts (`mcts::ismcts`).
-pub struct IsmctsSearchAgent {
-    inner: IsmctsAgent,
-    name: String,
-}
-
-impl IsmctsSearchAgent {
-    pub fn new(simulations: usize, seed: u64) -> IsmctsSearchAgent {
-        IsmctsSearchAgent {
-            inner: IsmctsAgent::new(simulations, seed),
+    pub fn ismcts(simulations: usize, seed: u64) -> NetworkFreeAgent {
+        NetworkFreeAgent {
+            search: NetworkFreeSearch::Ismcts(IsmctsAgent::new(simulations, seed)),
             name: format!("ismcts:{simulations}"),
         }
     }
 }
 
-impl Agent for IsmctsSearchAgent {
+impl Agent for NetworkFreeAgent {
     fn act(&mut self, obs: &Observation) -> usize {
-        match self.inner.choose(obs) {
+        let choice = match &mut self.search {
+            NetworkFreeSearch::Rollout(a) => a.choose(obs),
+            NetworkFreeSearch::Ismcts(a) => a.choose(obs),
+        };
+        // The search only fails when asked out of turn or after the round, which the
+        // contract of `act` rules out: a failure here is the caller's bug.
+        match choice {
             Ok(action) => action,
             Err(e) => panic!("{} asked to act where it cannot: {e}", self.name),
         }
@@ -254,10 +244,10 @@ impl AgentSpec {
             AgentSpec::Random => Box::new(RandomAgent::new(seed)),
             AgentSpec::Heuristic => Box::new(HeuristicAgent),
             AgentSpec::Rollout { simulations } => {
-                Box::new(RolloutSearchAgent::new(*simulations, seed))
+                Box::new(NetworkFreeAgent::rollout(*simulations, seed))
             }
             AgentSpec::Ismcts { simulations } => {
-                Box::new(IsmctsSearchAgent::new(*simulations, seed))
+                Box::new(NetworkFreeAgent::ismcts(*simulations, seed))
             }
             AgentSpec::Net { checkpoint, preset } => {
                 let factory = net.ok_or_else(|| {

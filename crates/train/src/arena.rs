@@ -15,7 +15,7 @@ mod cli;
 mod report;
 
 pub use cli::{ArenaArgs, arena_main, arena_main_with};
-pub use report::{AgentStats, ArenaReport};
+pub use report::{AgentStats, ArenaReport, mean_ci95};
 
 use crate::agents::{Agent, AgentSpec, NetAgentFactory};
 use anyhow::{Context, Result, bail, ensure};

@@ -222,14 +222,6 @@ fn copies_at_a_table(deals: usize, seed: u64) -> ArenaConfig {
     cfg
 }
 
-/// Mean and 95% half-width of `xs` (normal approximation, as the report's).
-fn mean_ci95(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, 1.96 * (var / n).sqrt())
-}
-
 #[test]
 fn an_agent_and_its_copy_come_out_level() {
     // 10 seeds x 1,000 deals. Under the old seating the first copy came out ahead by about
@@ -241,7 +233,8 @@ fn an_agent_and_its_copy_come_out_level() {
         let (x, copy) = (&r.deal_means[0], &r.deal_means[1]);
         diffs.extend(x.iter().zip(copy).map(|(a, b)| a - b));
     }
-    let (mean, ci) = mean_ci95(&diffs);
+    let (mean, ci) = train::arena::mean_ci95(&diffs);
+    let ci = ci.unwrap();
     // The test must be able to see a bias of the old seating's size.
     assert!(ci < 0.05, "interval ±{ci:.3} too wide to see a bias");
     assert!(

@@ -1,8 +1,11 @@
 //! Shared helpers of the search tests: random positions and a content-keyed evaluator.
 #![allow(dead_code)]
 
+use game::Observation;
 use game::{GameRng, Round, RoundConfig, TRUMP_ROTATION, rng_from_seed};
-use mcts::{EvalRequest, Evaluation, Evaluator};
+use mcts::{
+    EvalRequest, Evaluation, Evaluator, Search, SearchParams, SearchResult, Step, search_blocking,
+};
 use rand::RngExt;
 
 /// A random round of `players` x `cards`, played randomly for a random number of actions,
@@ -66,4 +69,55 @@ impl Evaluator for HashEvaluator {
             out.push(e);
         }
     }
+}
+
+/// Each position searched on its own (`search_blocking`) and all of them driven together on
+/// one thread, every round trip sending all open requests to `HashEvaluator` in one call:
+/// (the blocking results, the joint results, the joint evaluator calls).
+pub fn blocking_and_joint(
+    positions: &[Observation],
+    params: &SearchParams,
+) -> (Vec<SearchResult>, Vec<SearchResult>, usize) {
+    let blocking: Vec<_> = positions
+        .iter()
+        .enumerate()
+        .map(|(i, o)| search_blocking(o, params, &mut HashEvaluator, i as u64).unwrap())
+        .collect();
+    let mut searches: Vec<Search> = positions
+        .iter()
+        .enumerate()
+        .map(|(i, o)| Search::new(o, params, i as u64).unwrap())
+        .collect();
+    let mut answers: Vec<Vec<Evaluation>> = vec![Vec::new(); searches.len()];
+    let mut results = vec![None; searches.len()];
+    let mut calls = 0;
+    while results.iter().any(Option::is_none) {
+        let mut batch = Vec::new();
+        let mut owners = Vec::new();
+        for (i, s) in searches.iter_mut().enumerate() {
+            if results[i].is_some() {
+                continue;
+            }
+            match s.step(&answers[i]) {
+                Step::Done(res) => results[i] = Some(res),
+                Step::NeedEval(reqs) => {
+                    owners.push((i, reqs.len()));
+                    batch.extend_from_slice(reqs);
+                }
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        calls += 1;
+        let mut out = Vec::new();
+        HashEvaluator.evaluate(&batch, &mut out);
+        let mut at = 0;
+        for (i, n) in owners {
+            answers[i] = out[at..at + n].to_vec();
+            at += n;
+        }
+    }
+    let joint = results.into_iter().map(Option::unwrap).collect();
+    (blocking, joint, calls)
 }

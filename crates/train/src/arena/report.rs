@@ -73,8 +73,8 @@ fn names(cfg: &ArenaConfig) -> Vec<String> {
         .collect()
 }
 
-/// Mean and 95% half-width (normal approximation) of `xs`.
-fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
+/// Mean and 95% half-width (normal approximation) of `xs`; no half-width under 2 values.
+pub fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
     if xs.len() < 2 {
