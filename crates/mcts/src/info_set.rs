@@ -27,7 +27,7 @@ use crate::evaluator::{EvalRequest, Evaluation};
 use crate::params::SearchParams;
 use crate::result::SearchResult;
 use crate::search::{Step, dirichlet, mix_playout};
-use crate::tree::masked_softmax;
+use crate::tree::{first_play_value, masked_softmax, q_with_virtual_loss};
 use crate::value::{terminal_values_in, to_absolute};
 use crate::worlds::WorldSampler;
 use game::{ActionSet, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round};
@@ -57,8 +57,6 @@ struct Node {
     /// The seat to act here (the same in every world: it is public).
     mover: u8,
     kind: Kind,
-    /// Whether it was expanded before its current pending evaluation.
-    was_expanded: bool,
     prior: f32,
     visits: u32,
     /// Times the parent was visited in a world where this action was legal.
@@ -80,7 +78,6 @@ impl Node {
             action,
             mover: 0,
             kind: Kind::Fresh,
-            was_expanded: false,
             prior,
             visits: 0,
             available: 0,
@@ -171,7 +168,7 @@ impl InfoSetSearch {
     }
 
     /// Draws the worlds of every simulation from `worlds` (uniformly) instead of sampling
-    /// them: for tests (one world is perfect information).
+    /// them: for tests (one world is perfect information). None: sampled as usual.
     pub(crate) fn set_worlds(&mut self, worlds: &[Round]) {
         self.worlds = Worlds::Given(worlds.to_vec());
     }
@@ -444,9 +441,7 @@ impl InfoSetSearch {
                     && mover != searcher
                     && n.searcher_value.is_none())
                 .then(|| self.push_request(&state, searcher));
-                let this = &mut self.nodes[node as usize];
-                this.was_expanded = this.kind == Kind::Expanded;
-                this.kind = Kind::Pending;
+                self.nodes[node as usize].kind = Kind::Pending;
                 self.walk_up(node, |n| n.in_flight += 1);
                 self.in_flight += 1;
                 self.pending.push(Pending {
@@ -489,17 +484,9 @@ impl InfoSetSearch {
             c = child.next_sibling;
         }
         let prior_sum = prior_sum.max(1e-12);
-        let fpu = match params.fpu {
-            crate::params::Fpu::Absolute(v) => v,
-            crate::params::Fpu::Reduction(r) => {
-                let parent_q = if n.visits > 0 {
-                    n.value_sum[m] / n.visits as f32
-                } else {
-                    0.0
-                };
-                parent_q - r * (visited_mass / prior_sum).sqrt()
-            }
-        };
+        let fpu = first_play_value(params.fpu, n.value_sum[m], n.visits, || {
+            visited_mass / prior_sum
+        });
         let mut best = NONE;
         let mut best_score = f32::NEG_INFINITY;
         for c in self.children(node) {
@@ -507,13 +494,8 @@ impl InfoSetSearch {
             if !legal.contains(child.action as usize) {
                 continue;
             }
-            let virtual_visits = vl * child.in_flight as f32;
-            let visits = child.visits as f32 + virtual_visits;
-            let q = if visits > 0.0 {
-                (child.value_sum[m] - virtual_visits) / visits
-            } else {
-                fpu
-            };
+            let (q, visits) =
+                q_with_virtual_loss(child.value_sum[m], child.visits, child.in_flight, vl, fpu);
             let exploration = (child.available as f32 + vl * n.in_flight as f32)
                 .max(1.0)
                 .sqrt();

@@ -94,11 +94,7 @@ impl Search {
         debug_assert!(worlds.iter().all(|w| crate::worlds::is_consistent(w, obs)));
         match &mut s {
             Search::Determinized(d) => d.trees = worlds.iter().map(|&w| Tree::new(w)).collect(),
-            Search::InfoSet(i) => {
-                if !worlds.is_empty() {
-                    i.set_worlds(worlds)
-                }
-            }
+            Search::InfoSet(i) => i.set_worlds(worlds),
         }
         Ok(s)
     }

@@ -118,34 +118,19 @@ impl Tree {
         let vl = params.virtual_loss;
         let parent_visits = n.visits as f32 + vl * n.in_flight as f32;
         let sqrt_n = parent_visits.max(1.0).sqrt();
-        let fpu = match params.fpu {
-            Fpu::Absolute(v) => v,
-            Fpu::Reduction(r) => {
-                let parent_q = if n.visits > 0 {
-                    n.value_sum[m] / n.visits as f32
-                } else {
-                    0.0
-                };
-                let visited_mass: f32 = self.nodes[n.children()]
-                    .iter()
-                    .filter(|c| c.visits + c.in_flight > 0)
-                    .map(|c| c.prior)
-                    .sum();
-                parent_q - r * visited_mass.sqrt()
-            }
+        let visited_mass = || {
+            self.nodes[n.children()]
+                .iter()
+                .filter(|c| c.visits + c.in_flight > 0)
+                .map(|c| c.prior)
+                .sum()
         };
+        let fpu = first_play_value(params.fpu, n.value_sum[m], n.visits, visited_mass);
         let mut best = n.first_child;
         let mut best_score = f32::NEG_INFINITY;
         for i in n.children() {
             let c = &self.nodes[i];
-            let virtual_visits = vl * c.in_flight as f32;
-            let visits = c.visits as f32 + virtual_visits;
-            let q = if visits > 0.0 {
-                // Each virtual visit counts as a loss (-1) for the chooser.
-                (c.value_sum[m] - virtual_visits) / visits
-            } else {
-                fpu
-            };
+            let (q, visits) = q_with_virtual_loss(c.value_sum[m], c.visits, c.in_flight, vl, fpu);
             let score = q + params.c_puct * c.prior * sqrt_n / (1.0 + visits);
             if score > best_score {
                 best_score = score;
@@ -273,4 +258,45 @@ pub fn masked_softmax(logits: &[f32; NUM_ACTIONS], legal: ActionSet) -> [f32; NU
         }
     }
     p
+}
+
+/// The value an unvisited child is given (first-play urgency): a fixed value, or the parent's
+/// mean value for the chooser less `r` times the square root of the prior mass already visited
+/// (`visited_mass`, evaluated only then).
+pub(crate) fn first_play_value(
+    fpu: Fpu,
+    parent_value_sum: f32,
+    parent_visits: u32,
+    visited_mass: impl FnOnce() -> f32,
+) -> f32 {
+    match fpu {
+        Fpu::Absolute(v) => v,
+        Fpu::Reduction(r) => {
+            let parent_q = if parent_visits > 0 {
+                parent_value_sum / parent_visits as f32
+            } else {
+                0.0
+            };
+            parent_q - r * visited_mass().sqrt()
+        }
+    }
+}
+
+/// A child's Q for the chooser and its visits, each of its `in_flight` pending evaluations
+/// counted as `vl` visits that lost (-1); `fpu` when it has neither.
+pub(crate) fn q_with_virtual_loss(
+    value_sum: f32,
+    visits: u32,
+    in_flight: u32,
+    vl: f32,
+    fpu: f32,
+) -> (f32, f32) {
+    let virtual_visits = vl * in_flight as f32;
+    let visits = visits as f32 + virtual_visits;
+    let q = if visits > 0.0 {
+        (value_sum - virtual_visits) / visits
+    } else {
+        fpu
+    };
+    (q, visits)
 }

@@ -57,12 +57,6 @@ impl ReplayBuffer {
         self.capacity
     }
 
-    /// The examples held, oldest first.
-    pub fn examples(&self) -> Vec<Example> {
-        let (newer, older) = self.slots.split_at(self.next.min(self.slots.len()));
-        older.iter().chain(newer).cloned().collect()
-    }
-
     /// Examples ever added.
     pub fn added(&self) -> u64 {
         self.added

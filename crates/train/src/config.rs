@@ -200,7 +200,23 @@ impl TrainConfig {
 
     pub fn search_params(&self) -> SearchParams {
         let s = &self.selfplay;
-        let preset = s.preset.parse::<Preset>().unwrap_or(Preset {
+        self.params_of(&s.preset)
+            .with_noise(s.dirichlet_alpha, s.dirichlet_epsilon)
+    }
+
+    /// The fast search of playout cap randomisation: `fast_preset` with the other knobs of
+    /// `search_params`, without root noise.
+    pub fn fast_search_params(&self) -> SearchParams {
+        let s = &self.selfplay;
+        self.params_of(&s.fast_preset)
+            .with_noise(s.dirichlet_alpha, 0.0)
+    }
+
+    /// A self-play preset with the section's knobs. An unknown preset gives 0 x 0, which
+    /// `validate` refuses with the key named.
+    fn params_of(&self, preset: &str) -> SearchParams {
+        let s = &self.selfplay;
+        let preset = preset.parse::<Preset>().unwrap_or(Preset {
             kind: mcts::SearchKind::Determinized,
             worlds: 0,
             simulations: 0,
@@ -208,27 +224,6 @@ impl TrainConfig {
         let mut p = preset.params().with_batch(s.parallel_batch_size);
         p.c_puct = s.c_puct;
         p.fpu = Fpu::Reduction(s.fpu_reduction);
-        p.with_noise(s.dirichlet_alpha, s.dirichlet_epsilon)
-    }
-
-    /// The fast search of playout cap randomisation: `fast_preset` with the other knobs of
-    /// `search_params`, without root noise.
-    pub fn fast_search_params(&self) -> SearchParams {
-        let full = self.search_params();
-        let preset = self
-            .selfplay
-            .fast_preset
-            .parse::<Preset>()
-            .unwrap_or(Preset {
-                kind: full.kind,
-                worlds: 1,
-                simulations: 1,
-            });
-        let mut p = full;
-        p.kind = preset.kind;
-        p.worlds = preset.worlds;
-        p.simulations = preset.simulations;
-        p.dirichlet_epsilon = 0.0;
         p
     }
 

@@ -205,19 +205,6 @@ impl<B: AutodiffBackend> Learner<B> {
         Ok((p, v))
     }
 
-    /// The losses of the network on `batch` without training it (held-out figures).
-    pub fn losses(&self, batch: &[&Example]) -> Losses {
-        let b = Batch::of::<rand::rngs::ThreadRng>(batch, None);
-        let terms = loss_terms(&self.net, b, &self.device);
-        let scalar = |t: Tensor<B, 1>| -> f32 { t.into_scalar().elem() };
-        Losses {
-            policy: scalar(terms.policy),
-            value: scalar(terms.value),
-            tricks: terms.tricks.map_or(0.0, scalar),
-            steps: 0,
-        }
-    }
-
     /// One optimiser step; returns the policy, value and tricks losses (0 without the head).
     fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32, f32), Diverged> {
         let terms = loss_terms(&self.net, b, &self.device);

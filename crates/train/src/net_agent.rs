@@ -41,9 +41,7 @@ impl NetAgent {
             decisions: 0,
         }
     }
-}
 
-impl NetAgent {
     /// Plays every round of a game as a single round (see `rounds_only`).
     pub fn rounds_only(mut self, on: bool) -> NetAgent {
         self.rounds_only = on;
@@ -93,7 +91,6 @@ impl NetAgentFactory for NetFactory {
         };
         // Bigger leaf batches than self-play: one network call serves more leaves.
         let params = preset.params().with_batch(8);
-
         Ok(Box::new(
             NetAgent::new(format!("net:{}", path.display()), net, params, seed)
                 .rounds_only(rounds_only),
