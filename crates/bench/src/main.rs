@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Real self-play through the inference server, over the cartesian product of the lists.
-    Selfplay(SelfplayArgs),
+    Selfplay(Box<SelfplayArgs>),
     /// The network alone: positions/s per batch size.
     Inference(InferenceArgs),
     /// Learner steps/s on the CPU (Autodiff<Flex>) from a synthetic buffer.
@@ -65,6 +65,9 @@ struct SelfplayArgs {
     max_batch: Vec<usize>,
     #[arg(long, value_delimiter = ',', default_value = "1")]
     batch_timeout_ms: Vec<f64>,
+    /// Inference server worker threads, each with its own copy of the network (comma list).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    server_workers: Vec<usize>,
     /// Rounds (or games) played before timing each configuration.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -130,7 +133,7 @@ fn main() {
 
 fn real_main() -> Result<()> {
     match Cli::parse().cmd {
-        Cmd::Selfplay(a) => selfplay_cmd(a),
+        Cmd::Selfplay(a) => selfplay_cmd(*a),
         Cmd::Inference(a) => inference_cmd(a),
         Cmd::Train(a) => train_cmd(a),
         Cmd::Engine(a) => engine_cmd(a),
@@ -162,23 +165,26 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
             for &pbs in &a.parallel_batch_size {
                 for &max_batch in &a.max_batch {
                     for &timeout in &a.batch_timeout_ms {
-                        cases.push(SelfplayCase {
-                            threads,
-                            preset: preset.clone(),
-                            mode,
-                            count,
-                            players: a.players,
-                            cards: a.cards,
-                            start_cards: a.start_cards,
-                            net: net.clone(),
-                            device,
-                            parallel_batch_size: pbs,
-                            max_batch,
-                            batch_timeout_ms: timeout,
-                            warmup: a.warmup,
-                            in_flight: a.in_flight,
-                            seed: a.seed,
-                        });
+                        for &server_workers in &a.server_workers {
+                            cases.push(SelfplayCase {
+                                threads,
+                                preset: preset.clone(),
+                                mode,
+                                count,
+                                players: a.players,
+                                cards: a.cards,
+                                start_cards: a.start_cards,
+                                net: net.clone(),
+                                device,
+                                parallel_batch_size: pbs,
+                                max_batch,
+                                batch_timeout_ms: timeout,
+                                server_workers,
+                                warmup: a.warmup,
+                                in_flight: a.in_flight,
+                                seed: a.seed,
+                            });
+                        }
                     }
                 }
             }

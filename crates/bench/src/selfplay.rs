@@ -51,6 +51,8 @@ pub struct SelfplayCase {
     pub parallel_batch_size: usize,
     pub max_batch: usize,
     pub batch_timeout_ms: f64,
+    /// Inference server worker threads.
+    pub server_workers: usize,
     /// Units played before timing (the network's first batches and the allocator warm up).
     pub warmup: u64,
     pub in_flight: usize,
@@ -186,6 +188,7 @@ fn run_on<B: Backend>(
     let server_cfg = ServerConfig {
         max_batch: case.max_batch,
         batch_timeout: Duration::from_secs_f64(case.batch_timeout_ms / 1000.0),
+        workers: case.server_workers,
     };
     let (handle, client) = server::spawn(NetRunner::new(net, device), server_cfg);
     let progress = AtomicU64::new(0);

@@ -19,6 +19,7 @@ fn case() -> SelfplayCase {
         device: DeviceKind::Cpu,
         parallel_batch_size: 4,
         max_batch: 64,
+        server_workers: 1,
         batch_timeout_ms: 1.0,
         warmup: 1,
         in_flight: 2,

@@ -14,6 +14,7 @@ pub mod full_game;
 pub mod observation;
 pub mod replay;
 pub mod round;
+pub mod seeds;
 pub mod setup;
 pub mod symmetry;
 

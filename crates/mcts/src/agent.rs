@@ -66,7 +66,7 @@ impl RolloutAgent {
     /// Searches the decision of `obs`'s seat and returns the most visited action.
     pub fn choose(&mut self, obs: &Observation) -> Result<usize, SearchError> {
         self.decisions += 1;
-        let seed = self.seed ^ self.decisions.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = game::seeds::decision(self.seed, self.decisions);
         let result = search_blocking(obs, &self.params, &mut self.evaluator, seed)?;
         Ok(result.best_action())
     }

@@ -281,7 +281,7 @@ impl IsmctsAgent {
     /// Searches the decision of `obs`'s seat and returns the most visited action.
     pub fn choose(&mut self, obs: &Observation) -> Result<usize, SearchError> {
         self.decisions += 1;
-        let seed = self.seed ^ self.decisions.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = game::seeds::decision(self.seed, self.decisions);
         Ok(ismcts_search(obs, &self.params, seed)?.best_action())
     }
 }

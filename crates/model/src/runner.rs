@@ -12,6 +12,7 @@ use crate::server::BatchModel;
 
 /// Runs a network for the server. Use an inference backend (not `Autodiff`): for a training
 /// network pass `net.valid()`.
+#[derive(Clone)]
 pub struct NetRunner<B: Backend> {
     net: BlobNet<B>,
     device: B::Device,

@@ -1,10 +1,15 @@
-//! The batching inference server: one thread owns the model; clients send batches of rows over
-//! flume and receive the answers on their own reply channel.
+//! The batching inference server: one or more worker threads, each owning a copy of the model,
+//! take requests from one queue; clients send batches of rows over flume and receive the
+//! answers on their own reply channel.
 //!
-//! Batching policy: take everything queued, up to `max_batch` rows; if that is less than
-//! `max_batch`, wait at most `batch_timeout` for more. New weights are swapped in between
-//! batches. The server ends when every client is gone; a client that vanished before its
-//! answer came never blocks it.
+//! Batching policy: a free worker takes everything queued, up to `max_batch` rows; if that is
+//! less than `max_batch`, it waits at most `batch_timeout` for more. New weights are swapped
+//! into every worker between its batches. The server ends when every client is gone; a client
+//! that vanished before its answer came never blocks it.
+//!
+//! Why several workers: Burn's CPU backend runs one forward pass on about one core, so with
+//! one worker self-play waits on that core while the others idle (docs/benchmarks.md). A
+//! second worker runs the next batch while the first is busy.
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,6 +37,8 @@ pub trait BatchModel: Send + 'static {
 pub struct ServerConfig {
     pub max_batch: usize,
     pub batch_timeout: Duration,
+    /// Worker threads, each with its own copy of the model (at least 1).
+    pub workers: usize,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +46,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_batch: 512,
             batch_timeout: Duration::from_millis(2),
+            workers: 1,
         }
     }
 }
@@ -56,11 +64,28 @@ pub struct ServerStats {
     pub forward_time: Duration,
     /// Time spent waiting for work.
     pub wait_time: Duration,
-    /// Weight swaps applied.
+    /// Weight swaps applied (by every worker).
     pub swaps: u64,
 }
 
 impl ServerStats {
+    /// The workers' counters together: sums, except `swaps`, which counts the swaps every
+    /// worker has applied.
+    fn combine(all: &[ServerStats]) -> ServerStats {
+        let mut total = ServerStats {
+            swaps: all.iter().map(|s| s.swaps).min().unwrap_or(0),
+            ..ServerStats::default()
+        };
+        for s in all {
+            total.rows += s.rows;
+            total.requests += s.requests;
+            total.batches += s.batches;
+            total.forward_time += s.forward_time;
+            total.wait_time += s.wait_time;
+        }
+        total
+    }
+
     pub fn mean_batch(&self) -> f64 {
         if self.batches == 0 {
             0.0
@@ -152,49 +177,70 @@ impl Client {
     }
 }
 
-/// Owns the server thread: swaps weights, reads statistics, waits for the end.
+/// Owns the server's threads: swaps weights, reads statistics, waits for the end.
 pub struct ServerHandle<M> {
-    control: flume::Sender<Control<M>>,
-    stats: Arc<Mutex<ServerStats>>,
-    thread: Option<JoinHandle<()>>,
+    controls: Vec<flume::Sender<Control<M>>>,
+    stats: Vec<Arc<Mutex<ServerStats>>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
-impl<M: BatchModel> ServerHandle<M> {
-    /// Replaces the model between two batches.
+impl<M: BatchModel + Clone> ServerHandle<M> {
+    /// Replaces the model in every worker, each between two of its batches.
     pub fn swap(&self, model: M) -> Result<(), ServerGone> {
-        self.control
-            .send(Control::Swap(model))
-            .map_err(|_| ServerGone)
+        let (last, others) = self.controls.split_last().ok_or(ServerGone)?;
+        for control in others {
+            control
+                .send(Control::Swap(model.clone()))
+                .map_err(|_| ServerGone)?;
+        }
+        last.send(Control::Swap(model)).map_err(|_| ServerGone)
     }
 
     pub fn stats(&self) -> ServerStats {
-        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
+        let each: Vec<ServerStats> = self
+            .stats
+            .iter()
+            .map(|s| *s.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        ServerStats::combine(&each)
     }
 
     /// Waits for the server to end (it ends once every client is dropped).
     pub fn join(mut self) -> ServerStats {
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
         self.stats()
     }
 }
 
-/// Starts a server thread owning `model`. Returns its handle and a first client.
-pub fn spawn<M: BatchModel>(model: M, config: ServerConfig) -> (ServerHandle<M>, Client) {
+/// Starts the server's worker threads (`config.workers`, at least one), each owning a copy of
+/// `model`. Returns its handle and a first client.
+pub fn spawn<M: BatchModel + Clone>(model: M, config: ServerConfig) -> (ServerHandle<M>, Client) {
     let (tx, rx) = flume::unbounded::<Request>();
-    let (control, control_rx) = flume::unbounded();
-    let stats = Arc::new(Mutex::new(ServerStats::default()));
-    let shared = stats.clone();
-    let thread = std::thread::Builder::new()
-        .name("inference-server".into())
-        .spawn(move || Server::new(model, config, shared).run(rx, control_rx))
-        .expect("spawning the inference server thread");
-    let handle = ServerHandle {
-        control,
-        stats,
-        thread: Some(thread),
+    let workers = config.workers.max(1);
+    let mut handle = ServerHandle {
+        controls: Vec::with_capacity(workers),
+        stats: Vec::with_capacity(workers),
+        threads: Vec::with_capacity(workers),
     };
+    let mut models = vec![model];
+    while models.len() < workers {
+        models.push(models[0].clone());
+    }
+    for (w, model) in models.into_iter().enumerate() {
+        let (control, control_rx) = flume::unbounded();
+        let stats = Arc::new(Mutex::new(ServerStats::default()));
+        let shared = stats.clone();
+        let rx = rx.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("inference-server-{w}"))
+            .spawn(move || Server::new(model, config, shared).run(rx, control_rx))
+            .expect("spawning an inference server thread");
+        handle.controls.push(control);
+        handle.stats.push(stats);
+        handle.threads.push(thread);
+    }
     (handle, Client { tx })
 }
 

@@ -2,13 +2,18 @@
 
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
 use model::server::{BatchModel, ClientError, ServerConfig, spawn};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Answers row i with policy[k] = input[0] + k and values = input[1] + tag, so every answer
 /// says which row it came from and which model version made it.
+#[derive(Clone)]
 struct Echo {
     tag: f32,
     delay: Duration,
+    /// Forward passes running now and the most ever running at once, across copies.
+    overlap: Arc<[AtomicUsize; 2]>,
 }
 
 impl BatchModel for Echo {
@@ -22,7 +27,10 @@ impl BatchModel for Echo {
     ) {
         assert_eq!(inputs.len(), n * ENCODING_LEN);
         assert_eq!(masks.len(), n * NUM_ACTIONS);
+        let now = self.overlap[0].fetch_add(1, Ordering::SeqCst) + 1;
+        self.overlap[1].fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(self.delay);
+        self.overlap[0].fetch_sub(1, Ordering::SeqCst);
         policy.clear();
         values.clear();
         for row in inputs.chunks(ENCODING_LEN) {
@@ -45,9 +53,14 @@ fn rows(ids: impl Iterator<Item = f32>) -> (Vec<f32>, Vec<f32>) {
 }
 
 fn echo(tag: f32) -> Echo {
+    slow_echo(tag, Duration::ZERO)
+}
+
+fn slow_echo(tag: f32, delay: Duration) -> Echo {
     Echo {
         tag,
-        delay: Duration::ZERO,
+        delay,
+        overlap: Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]),
     }
 }
 
@@ -56,6 +69,7 @@ fn every_answer_returns_to_its_asker() {
     let config = ServerConfig {
         max_batch: 64,
         batch_timeout: Duration::from_millis(1),
+        workers: 1,
     };
     let (handle, client) = spawn(echo(0.0), config);
     let threads: Vec<_> = (0..16)
@@ -101,14 +115,9 @@ fn queued_requests_are_batched_up_to_max_batch() {
     let config = ServerConfig {
         max_batch: 16,
         batch_timeout: Duration::from_millis(20),
+        workers: 1,
     };
-    let (handle, client) = spawn(
-        Echo {
-            tag: 0.0,
-            delay: Duration::from_millis(5),
-        },
-        config,
-    );
+    let (handle, client) = spawn(slow_echo(0.0, Duration::from_millis(5)), config);
     let threads: Vec<_> = (0..12)
         .map(|t| {
             let client = client.clone();
@@ -148,10 +157,7 @@ fn weights_swap_between_batches() {
 #[test]
 fn server_ends_when_clients_are_gone_even_if_one_left_early() {
     let (handle, client) = spawn(
-        Echo {
-            tag: 0.0,
-            delay: Duration::from_millis(20),
-        },
+        slow_echo(0.0, Duration::from_millis(20)),
         ServerConfig::default(),
     );
     // A client that sends and vanishes before its answer arrives.
@@ -185,6 +191,7 @@ fn a_request_larger_than_max_batch_is_answered_whole() {
     let config = ServerConfig {
         max_batch: 8,
         batch_timeout: Duration::ZERO,
+        workers: 1,
     };
     let (handle, client) = spawn(echo(0.0), config);
     let (i, m) = rows((0..20).map(|k| k as f32));
@@ -200,4 +207,70 @@ fn a_request_larger_than_max_batch_is_answered_whole() {
     let stats = handle.join();
     assert_eq!(stats.rows, 20);
     assert_eq!(stats.batches, 1);
+}
+
+/// Sends `per_thread` one-row requests from each of `threads` threads; returns the answers'
+/// values and the most forward passes that ever ran at once.
+fn load(model: Echo, workers: usize, threads: usize, per_thread: usize) -> (Vec<f32>, usize) {
+    let overlap = model.overlap.clone();
+    let config = ServerConfig {
+        max_batch: 4,
+        batch_timeout: Duration::ZERO,
+        workers,
+    };
+    let (handle, client) = spawn(model, config);
+    let senders: Vec<_> = (0..threads)
+        .map(|t| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                (0..per_thread)
+                    .map(|k| {
+                        let id = (t * per_thread + k) as f32;
+                        let (i, m) = rows([id].into_iter());
+                        let a = client.evaluate(i, m).unwrap();
+                        assert_eq!(a[0].policy[0], id, "an answer went to the wrong row");
+                        a[0].values[0]
+                    })
+                    .collect::<Vec<f32>>()
+            })
+        })
+        .collect();
+    let values = senders
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
+    drop(client);
+    let stats = handle.join();
+    assert_eq!(stats.rows as usize, threads * per_thread);
+    (values, overlap[1].load(Ordering::SeqCst))
+}
+
+#[test]
+fn several_workers_run_batches_at_the_same_time() {
+    let (values, most) = load(slow_echo(0.0, Duration::from_millis(20)), 2, 8, 6);
+    assert_eq!(values.len(), 48);
+    assert_eq!(most, 2, "two workers should overlap their forward passes");
+    let (_, most) = load(slow_echo(0.0, Duration::from_millis(5)), 1, 8, 3);
+    assert_eq!(most, 1, "one worker runs one forward pass at a time");
+}
+
+#[test]
+fn a_swap_reaches_every_worker_before_the_next_request() {
+    let (handle, client) = spawn(
+        echo(0.0),
+        ServerConfig {
+            workers: 3,
+            ..ServerConfig::default()
+        },
+    );
+    handle.swap(echo(100.0)).unwrap();
+    // Whichever worker takes each of these, it has the new model.
+    for k in 0..30 {
+        let (i, m) = rows([k as f32].into_iter());
+        assert_eq!(client.evaluate(i, m).unwrap()[0].values[0], 100.0);
+    }
+    drop(client);
+    let stats = handle.join();
+    assert_eq!(stats.swaps, 1, "every worker applied the one swap");
+    assert_eq!(stats.rows, 30);
 }

@@ -19,6 +19,7 @@ pub use report::{AgentStats, ArenaReport, mean_ci95};
 
 use crate::agents::{Agent, AgentSpec, NetAgentFactory};
 use anyhow::{Context, Result, bail, ensure};
+use game::seeds;
 use game::{Game, GameConfig, GameRng, Observation, Round, RoundConfig, TRUMP_ROTATION};
 use rand::{RngExt, SeedableRng};
 use std::ops::RangeInclusive;
@@ -229,7 +230,7 @@ pub fn seatings(agents: usize, players: usize, seed: u64, unit: usize) -> Vec<Ve
         }
         return tables;
     }
-    let mut rng = GameRng::seed_from_u64(derive_seed(seed, &[SEATING_STREAM, unit as u64]));
+    let mut rng = GameRng::seed_from_u64(seeds::derive(seed, &[SEATING_STREAM, unit as u64]));
     let mut o: Vec<usize> = (0..agents).collect();
     // Fisher-Yates: every ordering equally likely.
     for i in (1..agents).rev() {
@@ -270,18 +271,6 @@ impl Deal {
     }
 }
 
-/// A well-mixed seed from a base seed and a path of indices (splitmix64 steps).
-fn derive_seed(seed: u64, path: &[u64]) -> u64 {
-    let mut x = seed;
-    for &p in path {
-        x = (x ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^= x >> 31;
-    }
-    x
-}
-
 // Tags keep the seed streams of deals and agents apart.
 const DEAL_STREAM: u64 = 1;
 const AGENT_STREAM: u64 = 2;
@@ -303,7 +292,7 @@ fn draw_players(fixed: Option<usize>, cards: Option<usize>, rng: &mut GameRng) -
 }
 
 fn deal_for(format: &Format, seed: u64, unit: usize) -> Deal {
-    let mut rng = GameRng::seed_from_u64(derive_seed(seed, &[DEAL_STREAM, unit as u64]));
+    let mut rng = GameRng::seed_from_u64(seeds::derive(seed, &[DEAL_STREAM, unit as u64]));
     match *format {
         Format::Rounds { players, cards, .. } => {
             let p = draw_players(players, cards, &mut rng);
@@ -410,7 +399,7 @@ fn play_unit(
                 .enumerate()
                 .map(|(s, &a)| {
                     let path = [AGENT_STREAM, unit as u64, t as u64, s as u64];
-                    cfg.agents[a].build(derive_seed(cfg.seed, &path), net)
+                    cfg.agents[a].build(seeds::derive(cfg.seed, &path), net)
                 })
                 .collect::<Result<Vec<_>>>()?;
             play_table(&deal, &seats, &mut agents)

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// The documented defaults (the small CPU run).
 pub const DEFAULT_TOML: &str = include_str!("../../../configs/default.toml");
+/// The most inference server workers a config may ask for (each holds a copy of the network).
+pub const MAX_SERVER_WORKERS: usize = 64;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +78,8 @@ pub struct BufferSection {
 pub struct ServerSection {
     pub max_batch: usize,
     pub batch_timeout_ms: f64,
+    /// Worker threads of the inference server, each with its own copy of the network.
+    pub workers: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -168,6 +172,12 @@ impl TrainConfig {
         }
         if self.server.max_batch == 0 {
             return Err("server.max_batch must be at least 1".into());
+        }
+        if !(1..=MAX_SERVER_WORKERS).contains(&self.server.workers) {
+            return Err(format!(
+                "server.workers must be 1 to {MAX_SERVER_WORKERS}, not {}",
+                self.server.workers
+            ));
         }
         if !(self.server.batch_timeout_ms.is_finite() && self.server.batch_timeout_ms >= 0.0) {
             return Err(format!(
@@ -271,7 +281,8 @@ impl TrainConfig {
         if self.threads > 0 {
             self.threads
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            // Two per core: each waits on the network for much of its time.
+            2 * std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     }
 }
@@ -329,6 +340,13 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.contains("tpu"), "{err}");
+        for workers in [0, 65] {
+            let err = TrainConfig::from_toml(&format!("[server]\nworkers = {workers}"))
+                .unwrap()
+                .validate()
+                .unwrap_err();
+            assert!(err.contains("server.workers"), "{err}");
+        }
         assert!(
             TrainConfig::from_toml("no_such_key = 1")
                 .unwrap_err()

@@ -27,7 +27,7 @@ struct Cli {
     /// Where the network runs: cpu or cuda.
     #[arg(long)]
     device: Option<String>,
-    /// Self-play threads (0 = all cores).
+    /// Self-play threads (0 = two per core).
     #[arg(long)]
     threads: Option<usize>,
     #[arg(long)]

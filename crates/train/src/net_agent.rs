@@ -52,7 +52,7 @@ impl NetAgent {
 impl Agent for NetAgent {
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
-        let seed = self.seed ^ self.decisions.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = game::seeds::decision(self.seed, self.decisions);
         let mut obs = *obs;
         if self.rounds_only {
             obs.game = None;

@@ -12,6 +12,7 @@ use crate::state::{self, BUFFER, OPTIMIZER, RunState, WEIGHTS};
 use anyhow::{Context, bail};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use game::rng_from_seed;
+use game::seeds::{self, phases};
 use indicatif::{ProgressBar, ProgressStyle};
 use model::checkpoint::{self, Metadata};
 use model::evaluator::ServerEvaluator;
@@ -40,19 +41,6 @@ pub struct RunSummary {
     pub best_iteration: u64,
     pub records: Vec<IterationRecord>,
 }
-
-/// Derives the random stream of one phase of one iteration from the run's seed.
-pub fn phase_seed(seed: u64, iteration: u64, phase: u64) -> u64 {
-    let mut x = seed
-        ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ phase.wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    x ^= x >> 29;
-    x.wrapping_mul(0xBF58_476D_1CE4_E5B9)
-}
-
-const PHASE_INIT: u64 = 1;
-const PHASE_TRAIN: u64 = 2;
-const PHASE_ARENA: u64 = 3;
 
 /// Runs (or resumes) training as `cfg` says, on `device`. `stop` asks it to stop at the next
 /// safe point (Ctrl-C): the last finished iteration's checkpoint stays, and `--resume`
@@ -104,7 +92,7 @@ where
             out.display()
         ),
         (false, None) => {
-            B::seed(&device, phase_seed(cfg.seed, 0, PHASE_INIT));
+            B::seed(&device, seeds::phase(cfg.seed, 0, phases::INIT));
             let net = BlobNet::<B>::new(&net_cfg, &device)?;
             let st = RunState {
                 completed: 0,
@@ -131,6 +119,7 @@ where
     let server_cfg = ServerConfig {
         max_batch: cfg.server.max_batch,
         batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
+        workers: cfg.server.workers,
     };
     let (handle, client) = server::spawn(
         NetRunner::new(learner.inference_net(), device_inner::<B>(&device)),
@@ -210,7 +199,7 @@ where
             steps as u64,
             &format!("iter {}/{} train", it + 1, cfg.iterations),
         );
-        let mut rng = rng_from_seed(phase_seed(cfg.seed, it, PHASE_TRAIN));
+        let mut rng = rng_from_seed(seeds::phase(cfg.seed, it, phases::TRAIN));
         let losses: Losses = match learner.train(&buffer, steps, lr, &mut rng, || train_bar.inc(1))
         {
             Ok(l) => l,
@@ -243,7 +232,7 @@ where
                 cfg,
                 &candidate,
                 &out.join("best.ckpt"),
-                phase_seed(cfg.seed, it, PHASE_ARENA),
+                seeds::phase(cfg.seed, it, phases::ARENA),
                 threads,
             )?;
             if arena.promote {

@@ -276,17 +276,10 @@ fn tricks_won(pb: &game::PublicRound) -> [u8; MAX_PLAYERS] {
     })
 }
 
-fn unit_seed(seed: u64, iteration: u64, index: u64) -> u64 {
-    let mut x = seed
-        ^ iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ index.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-    x ^= x >> 31;
-    x.wrapping_mul(0xBF58_476D_1CE4_E5B9)
-}
-
 impl Slot {
     fn new(cfg: &SelfPlayConfig, iteration: u64, index: u64) -> Slot {
-        let mut rng = GameRng::seed_from_u64(unit_seed(cfg.seed, iteration, index));
+        let mut rng =
+            GameRng::seed_from_u64(game::seeds::selfplay_unit(cfg.seed, iteration, index));
         let table = match cfg.mode {
             Mode::Rounds => Table::Round(Round::deal(cfg.deal.draw_round(&mut rng), &mut rng)),
             Mode::Games => Table::Game(Box::new(Game::new(cfg.deal.draw_game(&mut rng), &mut rng))),
