@@ -206,12 +206,12 @@ fn run_on<B: Backend>(
     };
     if case.warmup > 0 {
         // Another iteration number, so the timed units are not the warm-up's deals again.
-        play(u64::MAX, case.warmup);
+        play(u64::MAX, case.warmup)?;
     }
     let before = handle.stats();
     let cpu0 = process_cpu_time();
     let t0 = Instant::now();
-    let (finished, stats) = play(0, case.count);
+    let (finished, stats) = play(0, case.count)?;
     let wall = t0.elapsed();
     let cpu = process_cpu_time().saturating_sub(cpu0);
     let after = handle.stats();

@@ -62,11 +62,22 @@ impl Evaluation {
 /// Scores batches of positions. `out` is cleared and receives one answer per request, in order.
 pub trait Evaluator {
     fn evaluate(&mut self, requests: &[EvalRequest], out: &mut Vec<Evaluation>);
+
+    /// Why answers given so far cannot be trusted, if they cannot: a remote network that went
+    /// away is answered neutrally (a search cannot stop mid-step), and whoever drives the
+    /// search must check this and stop.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 impl<E: Evaluator + ?Sized> Evaluator for &mut E {
     fn evaluate(&mut self, requests: &[EvalRequest], out: &mut Vec<Evaluation>) {
         (**self).evaluate(requests, out)
+    }
+
+    fn failure(&self) -> Option<String> {
+        (**self).failure()
     }
 }
 

@@ -28,10 +28,10 @@
 //! [`to_bytes`] / [`from_bytes`] produce and read the same format in memory: the way to
 //! move weights between threads and backends (e.g. learner to inference server).
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
@@ -373,83 +373,18 @@ fn read_file(path: &Path) -> Result<Vec<u8>, CheckpointError> {
     })
 }
 
-/// `path` with `.tmp` appended to its file name.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-/// Writes to `PATH.tmp`, syncs, renames over `path`, then syncs the directory so the rename
-/// survives a crash. On failure the temporary file is removed and `path` is untouched.
+/// Writes atomically ([`crate::files::write_atomic`]), naming the checkpoint on failure.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let origin = path.display().to_string();
-    let tmp = temp_path(path);
-    let io_err = |action, error| CheckpointError::Io {
-        origin: origin.clone(),
+    crate::files::write_atomic(path, bytes).map_err(|(action, error)| CheckpointError::Io {
+        origin: path.display().to_string(),
         action,
         error,
-    };
-    let written = (|| {
-        let mut file = File::create(&tmp).map_err(|e| io_err("creating the temporary file", e))?;
-        file.write_all(bytes).map_err(|e| io_err("writing", e))?;
-        file.sync_all().map_err(|e| io_err("syncing", e))?;
-        fs::rename(&tmp, path).map_err(|e| io_err("renaming the temporary file", e))
-    })();
-    if written.is_err() {
-        // Best effort: a leftover .tmp is harmless, the original error matters more.
-        let _ = fs::remove_file(&tmp);
-        return written;
-    }
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        // Some filesystems refuse to sync a directory; the data itself is already synced.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+    })
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-/// FNV-1a 64, continued from `hash`: catches corruption, not tampering.
-fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        hash ^= b as u64;
-        hash = hash.wrapping_mul(FNV_PRIME);
-    }
-    hash
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fnv1a_matches_the_reference_values() {
-        assert_eq!(fnv1a(FNV_OFFSET, b""), 0xcbf29ce484222325);
-        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63dc4c8601ec8c);
-        assert_eq!(
-            fnv1a(fnv1a(FNV_OFFSET, b"fo"), b"obar"),
-            fnv1a(FNV_OFFSET, b"foobar")
-        );
-    }
-
-    #[test]
-    fn temp_path_appends_to_the_file_name() {
-        assert_eq!(
-            temp_path(Path::new("a/b/c.ckpt")),
-            Path::new("a/b/c.ckpt.tmp")
-        );
-        assert_eq!(temp_path(Path::new("c")), Path::new("c.tmp"));
-    }
+/// FNV-1a 64, continued from `hash` ([`crate::files::checksum_from`]).
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    crate::files::checksum_from(hash, bytes)
 }

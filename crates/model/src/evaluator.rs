@@ -55,6 +55,10 @@ impl Evaluator for ServerEvaluator {
             self.error.get_or_insert(e);
         }
     }
+
+    fn failure(&self) -> Option<String> {
+        self.error.as_ref().map(|e| e.to_string())
+    }
 }
 
 /// Runs a model in the caller's thread, no server: for the arena and for tests.

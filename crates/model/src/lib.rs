@@ -6,6 +6,7 @@
 //!   before Burn could panic.
 //! - [`checkpoint`]: one-file checkpoints (weights, config, metadata), atomic writes, and the
 //!   same format in memory for moving weights between threads and backends.
+//! - [`files`]: atomic writes and checksums, for every file the project writes.
 //! - [`runner`]: [`NetRunner`], a network on a device as the server's [`server::BatchModel`].
 //! - [`server`]: the batching inference server (one thread owns the model; clients send
 //!   batches over flume and get answers on their own channel).
@@ -17,6 +18,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod config;
 pub mod evaluator;
+pub mod files;
 pub mod net;
 pub mod runner;
 pub mod server;

@@ -231,7 +231,7 @@ fn a_failed_save_keeps_the_previous_checkpoint() {
     assert_same_outputs(&second, &loaded);
 
     // A directory where the temporary file must go makes the next save fail...
-    std::fs::create_dir(checkpoint::temp_path(&path)).unwrap();
+    std::fs::create_dir(model::files::temp_path(&path)).unwrap();
     let err = checkpoint::save(&path, &first, &meta()).unwrap_err();
     assert!(matches!(err, CheckpointError::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("net.ckpt"), "{err}");

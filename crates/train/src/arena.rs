@@ -408,12 +408,24 @@ fn play_unit(
         .collect()
 }
 
-/// Plays every deal, on `cfg.threads` threads, and returns the tables in deal order.
-fn play_all(cfg: &ArenaConfig, net: Option<&dyn NetAgentFactory>) -> Result<Vec<Vec<TableResult>>> {
+/// Plays every deal, on `cfg.threads` threads, and returns the tables in deal order; `None`
+/// when `stop` was set first (each thread ends after its current deal).
+fn play_all(
+    cfg: &ArenaConfig,
+    net: Option<&dyn NetAgentFactory>,
+    stop: &AtomicBool,
+) -> Result<Option<Vec<Vec<TableResult>>>> {
     let units = cfg.format.units();
     let threads = cfg.threads.clamp(1, units.max(1));
     if threads == 1 {
-        return (0..units).map(|u| play_unit(cfg, u, net)).collect();
+        let mut out = Vec::with_capacity(units);
+        for u in 0..units {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            out.push(play_unit(cfg, u, net)?);
+        }
+        return Ok(Some(out));
     }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -424,7 +436,7 @@ fn play_all(cfg: &ArenaConfig, net: Option<&dyn NetAgentFactory>) -> Result<Vec<
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     // Deals are handed out one at a time, so slow deals do not idle threads.
-                    while !failed.load(Ordering::Relaxed) {
+                    while !failed.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
                         let u = next.fetch_add(1, Ordering::Relaxed);
                         if u >= units {
                             break;
@@ -451,21 +463,31 @@ fn play_all(cfg: &ArenaConfig, net: Option<&dyn NetAgentFactory>) -> Result<Vec<
     for slot in slots {
         match slot {
             Some(result) => out.push(result?),
+            None if stop.load(Ordering::Relaxed) => return Ok(None),
             None => bail!("the arena stopped early"),
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Runs the arena. Settings are checked, and every agent built once, before any deal is
 /// played, so bad input fails at once.
 pub fn run_arena(cfg: &ArenaConfig, net: Option<&dyn NetAgentFactory>) -> Result<ArenaReport> {
+    let never = AtomicBool::new(false);
+    Ok(run_arena_until(cfg, net, &never)?.expect("never stopped"))
+}
+
+/// [`run_arena`] that ends early, with `None`, once `stop` is set (within one deal).
+pub fn run_arena_until(
+    cfg: &ArenaConfig,
+    net: Option<&dyn NetAgentFactory>,
+    stop: &AtomicBool,
+) -> Result<Option<ArenaReport>> {
     cfg.validate()?;
     for spec in &cfg.agents {
         spec.build(cfg.seed, net)?;
     }
-    let units = play_all(cfg, net)?;
-    Ok(ArenaReport::from_tables(cfg, &units))
+    Ok(play_all(cfg, net, stop)?.map(|units| ArenaReport::from_tables(cfg, &units)))
 }
 
 #[cfg(test)]

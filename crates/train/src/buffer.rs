@@ -6,12 +6,15 @@
 
 use crate::example::{EXAMPLE_BYTES, Example};
 use rand::{Rng, RngExt};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 // Version 2 added the tricks targets to each example.
 const MAGIC: &[u8; 8] = b"BLOBBUF2";
 const HEADER: usize = 8 + 4 * 8;
+
+/// The most examples a buffer may hold (a config asking for more is refused, and so is a file
+/// whose header claims more): 7.7 GB of examples.
+pub const MAX_CAPACITY: usize = 10_000_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReplayBuffer {
@@ -90,6 +93,14 @@ impl ReplayBuffer {
 
     /// Writes the buffer to `path` atomically (a temporary file, then a rename).
     pub fn save(&self, path: &Path) -> Result<(), BufferError> {
+        model::files::write_atomic_io(path, &self.to_bytes()).map_err(|source| BufferError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The buffer file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(HEADER + self.slots.len() * EXAMPLE_BYTES);
         bytes.extend_from_slice(MAGIC);
         for v in [
@@ -103,10 +114,7 @@ impl ReplayBuffer {
         for e in &self.slots {
             e.write_to(&mut bytes);
         }
-        write_atomic(path, &bytes).map_err(|source| BufferError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        bytes
     }
 
     pub fn load(path: &Path) -> Result<ReplayBuffer, BufferError> {
@@ -114,6 +122,11 @@ impl ReplayBuffer {
             path: path.to_path_buf(),
             source,
         })?;
+        ReplayBuffer::from_bytes(&bytes, path)
+    }
+
+    /// Reads a buffer file's bytes; `path` names it in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ReplayBuffer, BufferError> {
         let bad = |why: String| BufferError::Format {
             path: path.to_path_buf(),
             why,
@@ -130,6 +143,11 @@ impl ReplayBuffer {
             word(2) as usize,
             word(3),
         );
+        if capacity > MAX_CAPACITY {
+            return Err(bad(format!(
+                "its header claims a capacity of {capacity} examples (at most {MAX_CAPACITY})"
+            )));
+        }
         if capacity == 0 || count > capacity || next >= capacity.max(1) || (added as usize) < count
         {
             return Err(bad(format!(
@@ -137,7 +155,7 @@ impl ReplayBuffer {
             )));
         }
         let body = &bytes[HEADER..];
-        if body.len() != count * EXAMPLE_BYTES {
+        if Some(body.len()) != count.checked_mul(EXAMPLE_BYTES) {
             return Err(bad(format!(
                 "expected {count} examples ({} bytes), found {} bytes",
                 count * EXAMPLE_BYTES,
@@ -155,20 +173,6 @@ impl ReplayBuffer {
             added,
         })
     }
-}
-
-/// Writes `bytes` to `path` through `path.tmp` and a rename, so a crash never leaves a
-/// half-written file where a good one was.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -216,6 +220,12 @@ mod tests {
             err.contains("buffer.bin") && err.contains("expected"),
             "{err}"
         );
+        // A crafted header claiming 2^62 slots is refused before anything is allocated.
+        let mut crafted = bytes.clone();
+        crafted[8..16].copy_from_slice(&(1u64 << 62).to_le_bytes());
+        std::fs::write(&path, &crafted).unwrap();
+        let err = ReplayBuffer::load(&path).unwrap_err().to_string();
+        assert!(err.contains("capacity"), "{err}");
         std::fs::write(&path, b"not a buffer").unwrap();
         assert!(ReplayBuffer::load(&path).is_err());
         assert!(ReplayBuffer::load(&dir.join("missing.bin")).is_err());

@@ -124,20 +124,33 @@ impl TrainConfig {
         toml::to_string_pretty(self).expect("the config serialises")
     }
 
-    /// Checks every value, naming the first bad one.
+    /// Checks every value and every combination, naming the first bad one. Every number is
+    /// bounded: a value that could only hang, exhaust memory or overflow is refused here,
+    /// before any work starts.
     pub fn validate(&self) -> Result<(), String> {
-        if self.iterations == 0 {
-            return Err("iterations must be at least 1".into());
-        }
+        within("iterations", self.iterations, 1, 1_000_000)?;
         self.device
             .parse::<model::backend::DeviceKind>()
             .map_err(|e| format!("device: {e}"))?;
-        if self.selfplay.per_iteration == 0 {
-            return Err("selfplay.per_iteration must be at least 1".into());
-        }
-        if self.selfplay.in_flight == 0 {
-            return Err("selfplay.in_flight must be at least 1".into());
-        }
+        within("threads", self.threads as u64, 0, 1024)?;
+        within(
+            "selfplay.per_iteration",
+            self.selfplay.per_iteration,
+            1,
+            10_000_000,
+        )?;
+        within(
+            "selfplay.in_flight",
+            self.selfplay.in_flight as u64,
+            1,
+            4096,
+        )?;
+        within(
+            "selfplay.temperature_moves",
+            self.selfplay.temperature_moves as u64,
+            0,
+            1_000,
+        )?;
         if !(self.selfplay.temperature.is_finite() && self.selfplay.temperature >= 0.0) {
             return Err(format!(
                 "selfplay.temperature must be >= 0, not {}",
@@ -170,8 +183,18 @@ impl TrainConfig {
                 self.buffer.capacity, self.learner.batch_size
             ));
         }
-        if self.server.max_batch == 0 {
-            return Err("server.max_batch must be at least 1".into());
+        within("server.max_batch", self.server.max_batch as u64, 1, 65_536)?;
+        within(
+            "buffer.capacity",
+            self.buffer.capacity as u64,
+            1,
+            crate::buffer::MAX_CAPACITY as u64,
+        )?;
+        if self.learner.min_buffer > self.buffer.capacity {
+            return Err(format!(
+                "learner.min_buffer ({}) is more than buffer.capacity ({}): the run would never train",
+                self.learner.min_buffer, self.buffer.capacity
+            ));
         }
         if !(1..=MAX_SERVER_WORKERS).contains(&self.server.workers) {
             return Err(format!(
@@ -179,17 +202,18 @@ impl TrainConfig {
                 self.server.workers
             ));
         }
-        if !(self.server.batch_timeout_ms.is_finite() && self.server.batch_timeout_ms >= 0.0) {
+        if !(self.server.batch_timeout_ms.is_finite()
+            && (0.0..=10_000.0).contains(&self.server.batch_timeout_ms))
+        {
             return Err(format!(
-                "server.batch_timeout_ms must be >= 0, not {}",
+                "server.batch_timeout_ms must be 0 to 10000, not {}",
                 self.server.batch_timeout_ms
             ));
         }
         let a = &self.arena;
         if a.every > 0 {
-            if a.rounds == 0 {
-                return Err("arena.rounds must be at least 1".into());
-            }
+            // Two deals at least: the promotion rule needs an interval.
+            within("arena.rounds", a.rounds as u64, 2, 1_000_000)?;
             if !(3..=8).contains(&a.players) || a.cards == 0 || a.cards * a.players > 52 {
                 return Err(format!(
                     "arena.players {} x arena.cards {}: need 3..=8 players and at most 52 cards",
@@ -287,6 +311,79 @@ impl TrainConfig {
     }
 }
 
+/// `key`'s value must lie in `lo..=hi`.
+fn within(key: &str, value: u64, lo: u64, hi: u64) -> Result<(), String> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{key} must be {lo} to {hi}, not {value}"))
+    }
+}
+
+/// The settings a resumed run may change: they steer the arena, the machine's threads and the
+/// output folder's name, never what the network learns from.
+pub const RESUMABLE_KEYS: &[&str] = &[
+    "iterations",
+    "threads",
+    "out",
+    "arena.opponents",
+    "arena.rounds",
+    "server.workers",
+    "server.max_batch",
+    "server.batch_timeout_ms",
+];
+
+impl TrainConfig {
+    /// Whether a run saved with `saved` may continue with `self`: every key that differs must
+    /// be one of [`RESUMABLE_KEYS`]; otherwise the error names each that may not change.
+    pub fn check_resumable(&self, saved: &TrainConfig) -> Result<(), String> {
+        let old = flatten(&toml::Value::try_from(saved).map_err(|e| e.to_string())?);
+        let new = flatten(&toml::Value::try_from(self).map_err(|e| e.to_string())?);
+        let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        let refused: Vec<String> = keys
+            .into_iter()
+            .filter(|k| old.get(*k) != new.get(*k) && !RESUMABLE_KEYS.contains(&k.as_str()))
+            .map(|k| {
+                let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "unset".into());
+                format!("{k} (was {}, now {})", show(old.get(k)), show(new.get(k)))
+            })
+            .collect();
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "these settings differ from the run's and would change what it learns: {}; only {} may change on --resume",
+                refused.join(", "),
+                RESUMABLE_KEYS.join(", ")
+            ))
+        }
+    }
+}
+
+/// Every leaf of a TOML value by its dotted key, as text.
+fn flatten(v: &toml::Value) -> std::collections::BTreeMap<String, String> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut std::collections::BTreeMap<String, String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk("", v, &mut out);
+    out
+}
+
 /// Overlays `over` onto `base`, table by table.
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
@@ -308,6 +405,24 @@ mod tests {
         let c = TrainConfig::default();
         c.validate().unwrap();
         assert_eq!(TrainConfig::from_toml(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn resume_accepts_safe_changes_and_names_the_unsafe_ones() {
+        let saved = TrainConfig::default();
+        let mut now = saved.clone();
+        now.iterations += 10;
+        now.threads = 3;
+        now.arena.opponents = vec!["heuristic".into()];
+        now.arena.rounds = 50;
+        now.server.workers = 1;
+        now.check_resumable(&saved).unwrap();
+        now.learner.lr = 0.5;
+        now.selfplay.preset = "1x8".into();
+        let err = now.check_resumable(&saved).unwrap_err();
+        assert!(err.contains("learner.lr (was 0.002, now 0.5)"), "{err}");
+        assert!(err.contains("selfplay.preset"), "{err}");
+        assert!(!err.contains("arena.rounds ("), "{err}");
     }
 
     #[test]
@@ -340,6 +455,39 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.contains("tpu"), "{err}");
+        for (text, key) in [
+            (
+                "[server]\nbatch_timeout_ms = 1e12",
+                "server.batch_timeout_ms",
+            ),
+            ("[server]\nmax_batch = 100000000", "server.max_batch"),
+            (
+                "[selfplay]\nper_iteration = 100000000000",
+                "selfplay.per_iteration",
+            ),
+            (
+                "[selfplay]\npreset = \"1000000000000000000x1\"",
+                "selfplay.preset",
+            ),
+            ("[learner]\nsamples_per_new = 1e9", "samples_per_new"),
+            ("[learner]\nmin_buffer = 300000", "learner.min_buffer"),
+            (
+                "[buffer]\ncapacity = 4611686018427387904",
+                "buffer.capacity",
+            ),
+            ("[arena]\nrounds = 1", "arena.rounds"),
+            ("[arena]\nopponents = [\"heuristc\"]", "arena.opponents"),
+            (
+                "[net]\npreset = \"custom\"\nwidth = 100000\nblocks = 2\nhidden = 8",
+                "width",
+            ),
+        ] {
+            let err = TrainConfig::from_toml(text)
+                .unwrap()
+                .validate()
+                .expect_err(text);
+            assert!(err.contains(key), "{text}: {err}");
+        }
         for workers in [0, 65] {
             let err = TrainConfig::from_toml(&format!("[server]\nworkers = {workers}"))
                 .unwrap()

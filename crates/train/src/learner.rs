@@ -77,14 +77,26 @@ impl LearnerConfig {
             ));
         }
         positive("samples_per_new", self.samples_per_new as f64)?;
+        if self.samples_per_new > 1000.0 {
+            return Err(format!(
+                "learner.samples_per_new must be at most 1000, not {}",
+                self.samples_per_new
+            ));
+        }
+        if self.lr > 10.0 || self.lr_final > 10.0 {
+            return Err("learner.lr and learner.lr_final must be at most 10".into());
+        }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!(
                 "learner.weight_decay must be >= 0, not {}",
                 self.weight_decay
             ));
         }
-        if self.batch_size == 0 {
-            return Err("learner.batch_size must be at least 1".into());
+        if !(1..=65_536).contains(&self.batch_size) {
+            return Err(format!(
+                "learner.batch_size must be 1 to 65536, not {}",
+                self.batch_size
+            ));
         }
         Ok(())
     }
@@ -171,16 +183,20 @@ impl<B: AutodiffBackend> Learner<B> {
     }
 
     /// Trains `steps` batches sampled uniformly from `buffer` at learning rate `lr`.
+    /// `go_on` is asked before each step; `Ok(None)` when it said no (a stop request).
     pub fn train<R: Rng + ?Sized>(
         &mut self,
         buffer: &ReplayBuffer,
         steps: usize,
         lr: f64,
         rng: &mut R,
-        mut on_step: impl FnMut(),
-    ) -> Result<Losses, Diverged> {
+        mut go_on: impl FnMut() -> bool,
+    ) -> Result<Option<Losses>, Diverged> {
         let mut sum = Losses::default();
         for _ in 0..steps {
+            if !go_on() {
+                return Ok(None);
+            }
             let batch = buffer.sample(self.config.batch_size, rng);
             let b = Batch::of(&batch, self.config.augment_suits.then_some(&mut *rng));
             let (p, v, t) = self.step_batch(b, lr)?;
@@ -188,14 +204,13 @@ impl<B: AutodiffBackend> Learner<B> {
             sum.value += v;
             sum.tricks += t;
             sum.steps += 1;
-            on_step();
         }
         if sum.steps > 0 {
             sum.policy /= sum.steps as f32;
             sum.value /= sum.steps as f32;
             sum.tricks /= sum.steps as f32;
         }
-        Ok(sum)
+        Ok(Some(sum))
     }
 
     /// One optimiser step on `batch` (as stored, no augmentation); returns (policy loss,

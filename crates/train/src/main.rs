@@ -125,7 +125,7 @@ fn real_main() -> anyhow::Result<()> {
         }
         eprintln!("\nstopping at the next safe point (the last checkpoint is kept; Ctrl-C again to quit now)");
     })
-    .context("cannot install the Ctrl-C handler")?;
+    .context("cannot install the Ctrl-C / SIGTERM handler")?;
 
     let opts = RunOptions {
         resume: cli.resume,

@@ -1,10 +1,9 @@
 //! What a run reports: one record per iteration (`metrics.jsonl`), SVG plots refreshed each
 //! iteration, and `status.json`.
 
-use crate::buffer::write_atomic;
+use model::files::write_atomic_io as write_atomic;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 /// One arena match of the new network against one opponent.
@@ -14,9 +13,16 @@ pub struct MatchResult {
     /// Mean score per round of the new network and of the opponent, over the same deals.
     pub new_score: f64,
     pub opponent_score: f64,
-    /// Mean of (new - opponent) per deal, and the half-width of its 95% interval.
+    /// Mean of (new - opponent) per deal, and the half-width of its 95% interval (infinite
+    /// when it cannot be computed; JSON has no infinity, so it is written as null and read
+    /// back as infinite).
     pub diff: f64,
+    #[serde(deserialize_with = "null_as_infinite")]
     pub diff_ci95: f64,
+}
+
+fn null_as_infinite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
 /// One iteration of the run.
@@ -48,38 +54,33 @@ pub struct IterationRecord {
     pub promoted: bool,
 }
 
-/// Appends `record` to `metrics.jsonl`.
-pub fn append(path: &Path, record: &IterationRecord) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    writeln!(
-        f,
-        "{}",
-        serde_json::to_string(record).expect("records serialise")
-    )
-}
-
-/// Reads `metrics.jsonl`, keeping the records of iterations before `until` (so a resumed run
-/// does not repeat the iterations it replays). Unreadable lines are skipped.
-pub fn read(path: &Path, until: u64) -> Vec<IterationRecord> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<IterationRecord>(l).ok())
-        .filter(|r| r.iteration < until)
-        .collect()
-}
-
-/// Rewrites `metrics.jsonl` with exactly these records (atomically).
-pub fn rewrite(path: &Path, records: &[IterationRecord]) -> std::io::Result<()> {
+/// The records as `metrics.jsonl` text: one JSON line per iteration.
+pub fn to_jsonl(records: &[IterationRecord]) -> String {
     let mut text = String::new();
     for r in records {
         text.push_str(&serde_json::to_string(r).expect("records serialise"));
         text.push('\n');
     }
-    write_atomic(path, text.as_bytes())
+    text
+}
+
+/// Reads `metrics.jsonl` text; a line that is not a record is an error naming `origin` and
+/// the line, never silently dropped.
+pub fn from_jsonl(text: &str, origin: &str) -> anyhow::Result<Vec<IterationRecord>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| {
+                anyhow::anyhow!("{origin} line {} is not a metrics record: {e}", i + 1)
+            })
+        })
+        .collect()
+}
+
+/// Publishes the records to `path` (atomically).
+pub fn rewrite(path: &Path, records: &[IterationRecord]) -> std::io::Result<()> {
+    write_atomic(path, to_jsonl(records).as_bytes())
 }
 
 /// Draws `losses.svg` and `strength.svg` in `dir` from the records so far.
@@ -211,4 +212,55 @@ pub struct Status {
 pub fn write_status(path: &Path, status: &Status) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(status).expect("status serialises");
     write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(iteration: u64, ci: f64) -> IterationRecord {
+        IterationRecord {
+            iteration,
+            seconds: 1.0,
+            selfplay_seconds: 0.5,
+            train_seconds: 0.25,
+            arena_seconds: 0.25,
+            rounds: 10,
+            games: 0,
+            examples: 100,
+            rounds_per_minute: 600.0,
+            examples_per_minute: 6000.0,
+            evaluations_per_second: 1000.0,
+            mean_server_batch: 32.0,
+            buffer: 100,
+            steps: 3,
+            lr: 0.001,
+            policy_loss: Some(1.0),
+            value_loss: Some(0.5),
+            tricks_loss: None,
+            arena: vec![MatchResult {
+                opponent: "best".into(),
+                new_score: 5.0,
+                opponent_score: 4.0,
+                diff: 1.0,
+                diff_ci95: ci,
+            }],
+            promoted: false,
+        }
+    }
+
+    #[test]
+    fn an_infinite_interval_survives_the_round_trip() {
+        let records = vec![record(0, 0.5), record(1, f64::INFINITY)];
+        let text = to_jsonl(&records);
+        assert!(text.contains("null"), "{text}");
+        assert_eq!(from_jsonl(&text, "m").unwrap(), records);
+    }
+
+    #[test]
+    fn a_bad_line_is_an_error_naming_it() {
+        let text = format!("{}\nnot json\n", to_jsonl(&[record(0, 0.5)]).trim());
+        let err = from_jsonl(&text, "metrics.jsonl").unwrap_err().to_string();
+        assert!(err.contains("metrics.jsonl line 2"), "{err}");
+    }
 }

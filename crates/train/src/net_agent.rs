@@ -1,7 +1,9 @@
 //! A network with a search, as a player: for the arena and for evaluation during training.
-//! No noise, temperature 0: it plays the most visited move. Network agents run on the CPU.
+//! No noise, temperature 0: it plays the most visited move. Agents run on any backend: the
+//! arena command's on the CPU, the training gate's on the training device.
 
 use crate::agents::{Agent, NetAgentFactory};
+use burn::tensor::backend::Backend;
 use game::Observation;
 use mcts::{Preset, SearchParams, search_blocking};
 use model::backend::Cpu;
@@ -13,29 +15,30 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-pub struct NetAgent {
+pub struct NetAgent<B: Backend = Cpu> {
     name: String,
     /// The network learnt from single rounds only: inside a game it plays each round for
     /// that round's score, seeing the round as a single round (a game's context would be
     /// input it never saw).
     rounds_only: bool,
-    evaluator: DirectEvaluator<NetRunner<Cpu>>,
+    evaluator: DirectEvaluator<NetRunner<B>>,
     params: SearchParams,
     seed: u64,
     decisions: u64,
 }
 
-impl NetAgent {
+impl<B: Backend> NetAgent<B> {
     pub fn new(
         name: impl Into<String>,
-        net: BlobNet<Cpu>,
+        net: BlobNet<B>,
+        device: B::Device,
         params: SearchParams,
         seed: u64,
-    ) -> NetAgent {
+    ) -> NetAgent<B> {
         NetAgent {
             name: name.into(),
             rounds_only: false,
-            evaluator: DirectEvaluator::new(NetRunner::new(net, Default::default())),
+            evaluator: DirectEvaluator::new(NetRunner::new(net, device)),
             params,
             seed,
             decisions: 0,
@@ -43,13 +46,13 @@ impl NetAgent {
     }
 
     /// Plays every round of a game as a single round (see `rounds_only`).
-    pub fn rounds_only(mut self, on: bool) -> NetAgent {
+    pub fn rounds_only(mut self, on: bool) -> NetAgent<B> {
         self.rounds_only = on;
         self
     }
 }
 
-impl Agent for NetAgent {
+impl<B: Backend> Agent for NetAgent<B> {
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
         let seed = game::seeds::decision(self.seed, self.decisions);
@@ -69,21 +72,61 @@ impl Agent for NetAgent {
     }
 }
 
-/// Builds network agents for `net:CHECKPOINT[:PRESET]` specs, loading each checkpoint once.
-#[derive(Default)]
-pub struct NetFactory {
-    /// Each checkpoint's network, and whether it learnt from single rounds only.
-    loaded: Mutex<HashMap<PathBuf, (BlobNet<Cpu>, bool)>>,
+/// Builds network agents for `net:CHECKPOINT[:PRESET]` specs, loading each checkpoint once;
+/// or, made with [`NetFactory::in_memory`], from networks it was given, under names.
+pub struct NetFactory<B: Backend = Cpu> {
+    device: B::Device,
+    /// Each network by path (or name), and whether it learnt from single rounds only.
+    loaded: Mutex<HashMap<PathBuf, (BlobNet<B>, bool)>>,
+    /// Whether a path it does not hold is read from disk.
+    reads_files: bool,
 }
 
-impl NetAgentFactory for NetFactory {
+impl Default for NetFactory<Cpu> {
+    fn default() -> Self {
+        NetFactory::new(Default::default())
+    }
+}
+
+impl<B: Backend> NetFactory<B> {
+    /// Loads checkpoints from disk onto `device` as specs name them.
+    pub fn new(device: B::Device) -> NetFactory<B> {
+        NetFactory {
+            device,
+            loaded: Mutex::new(HashMap::new()),
+            reads_files: true,
+        }
+    }
+
+    /// Serves only `nets` (name, network, learnt from rounds only), never a file: the
+    /// training gate plays the networks it holds, whatever lies in the output folder.
+    pub fn in_memory(
+        device: B::Device,
+        nets: impl IntoIterator<Item = (String, BlobNet<B>, bool)>,
+    ) -> NetFactory<B> {
+        let loaded = nets
+            .into_iter()
+            .map(|(name, net, rounds_only)| (PathBuf::from(name), (net, rounds_only)))
+            .collect();
+        NetFactory {
+            device,
+            loaded: Mutex::new(loaded),
+            reads_files: false,
+        }
+    }
+}
+
+impl<B: Backend> NetAgentFactory for NetFactory<B> {
     fn build(&self, path: &Path, preset: Preset, seed: u64) -> anyhow::Result<Box<dyn Agent>> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         let (net, rounds_only) = match loaded.get(path) {
             Some(entry) => entry.clone(),
+            None if !self.reads_files => {
+                anyhow::bail!("no network named {} in memory", path.display())
+            }
             None => {
-                let (net, meta) = checkpoint::load_any::<Cpu>(path, &Default::default())?;
-                let rounds_only = meta.extra.get(crate::run::SELFPLAY_MODE)
+                let (net, meta) = checkpoint::load_any::<B>(path, &self.device)?;
+                let rounds_only = meta.extra.get(crate::stages::checkpoint::SELFPLAY_MODE)
                     == Some(&serde_json::json!(crate::selfplay::Mode::Rounds));
                 loaded.insert(path.to_path_buf(), (net.clone(), rounds_only));
                 (net, rounds_only)
@@ -92,8 +135,14 @@ impl NetAgentFactory for NetFactory {
         // Bigger leaf batches than self-play: one network call serves more leaves.
         let params = preset.params().with_batch(8);
         Ok(Box::new(
-            NetAgent::new(format!("net:{}", path.display()), net, params, seed)
-                .rounds_only(rounds_only),
+            NetAgent::new(
+                format!("net:{}", path.display()),
+                net,
+                self.device.clone(),
+                params,
+                seed,
+            )
+            .rounds_only(rounds_only),
         ))
     }
 }

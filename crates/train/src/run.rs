@@ -1,27 +1,25 @@
-//! The training loop: self-play, train, evaluate, checkpoint; synchronous, and repeatable
-//! from the seed for a given thread count (every random stream is derived from the seed and
-//! the iteration, so a resumed run replays exactly what an uninterrupted one would).
+//! The training loop: open the run, then for each iteration self-play, learn, gate (every
+//! `arena.every`) and commit a checkpoint (`crate::stages`). Synchronous, and repeatable from
+//! the seed: every random stream is derived from the seed and the iteration
+//! (`game::seeds`), so a resumed run replays exactly what an uninterrupted one would.
 
-use crate::buffer::ReplayBuffer;
 use crate::config::TrainConfig;
-use crate::evaluate::{ArenaOutcome, evaluate_network};
-use crate::learner::{Learner, Losses};
 use crate::metrics::{self, IterationRecord, Status};
-use crate::selfplay;
-use crate::state::{self, BUFFER, OPTIMIZER, RunState, WEIGHTS};
-use anyhow::{Context, bail};
-use burn::tensor::backend::{AutodiffBackend, Backend};
-use game::rng_from_seed;
+use crate::selfplay::Mode;
+use crate::stages::gate::{Verdict, gate};
+use crate::stages::learn::learn;
+use crate::stages::selfplay::SelfPlayStage;
+use crate::stages::{Outcome, checkpoint, open};
+use burn::tensor::backend::AutodiffBackend;
 use game::seeds::{self, phases};
 use indicatif::{ProgressBar, ProgressStyle};
-use model::checkpoint::{self, Metadata};
-use model::evaluator::ServerEvaluator;
-use model::net::BlobNet;
 use model::runner::NetRunner;
 use model::server::{self, ServerConfig};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
+
+pub use crate::stages::checkpoint::SELFPLAY_MODE;
 
 /// How the loop talks to the person running it.
 #[derive(Clone, Debug, Default)]
@@ -43,280 +41,181 @@ pub struct RunSummary {
 }
 
 /// Runs (or resumes) training as `cfg` says, on `device`. `stop` asks it to stop at the next
-/// safe point (Ctrl-C): the last finished iteration's checkpoint stays, and `--resume`
-/// continues from it.
-pub fn run<B>(
+/// safe point (Ctrl-C, SIGTERM): the iteration under way is dropped, the last committed
+/// generation stays, and `--resume` continues from it.
+pub fn run<B: AutodiffBackend>(
     cfg: &TrainConfig,
     device: B::Device,
     opts: &RunOptions,
     stop: Arc<AtomicBool>,
-) -> anyhow::Result<RunSummary>
-where
-    B: AutodiffBackend,
-    B::InnerBackend: Backend,
-    NetRunner<B::InnerBackend>: server::BatchModel,
-{
+) -> anyhow::Result<RunSummary> {
     cfg.validate().map_err(anyhow::Error::msg)?;
-    let net_cfg = cfg.net_config().map_err(anyhow::Error::msg)?;
     let out = &cfg.out;
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
-    let config_text = cfg.to_toml();
-
-    let (mut learner, mut buffer, mut st) = match (opts.resume, state::locate(out)) {
-        (true, Some(dir)) => {
-            let st = state::load_state(&dir)?;
-            if !same_run(&st.config, cfg) {
-                bail!(
-                    "cannot resume {}: it was started with another configuration (see {}); run with the same settings or another --out",
-                    out.display(),
-                    dir.join(state::STATE).display()
-                );
-            }
-            let (net, _) = checkpoint::load::<B>(&dir.join(WEIGHTS), &net_cfg, &device)?;
-            let mut learner = Learner::new(net, cfg.learner.clone(), device.clone());
-            let bytes = std::fs::read(dir.join(OPTIMIZER))
-                .with_context(|| format!("cannot read {}", dir.join(OPTIMIZER).display()))?;
-            learner
-                .load_optimizer_bytes(bytes, st.learner_steps)
-                .map_err(anyhow::Error::msg)?;
-            let buffer = ReplayBuffer::load(&dir.join(BUFFER))?;
-            (learner, buffer, st)
-        }
-        (true, None) => bail!(
-            "nothing to resume in {}: no checkpoint found",
-            out.display()
-        ),
-        (false, Some(_)) => bail!(
-            "{} already holds a run: pass --resume to continue it, or choose another --out",
-            out.display()
-        ),
-        (false, None) => {
-            B::seed(&device, seeds::phase(cfg.seed, 0, phases::INIT));
-            let net = BlobNet::<B>::new(&net_cfg, &device)?;
-            let st = RunState {
-                completed: 0,
-                best_iteration: 0,
-                learner_steps: 0,
-                elapsed_seconds: 0.0,
-                config: config_text.clone(),
-            };
-            let learner = Learner::new(net, cfg.learner.clone(), device.clone());
-            // The initial network is the first "best".
-            checkpoint::save(
-                &out.join("best.ckpt"),
-                &learner.inference_net(),
-                &metadata(0, cfg),
-            )?;
-            (learner, ReplayBuffer::new(cfg.buffer.capacity), st)
-        }
-    };
-
-    let metrics_path = out.join("metrics.jsonl");
-    let mut records = metrics::read(&metrics_path, st.completed);
-    metrics::rewrite(&metrics_path, &records)?;
-
-    let server_cfg = ServerConfig {
-        max_batch: cfg.server.max_batch,
-        batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
-        workers: cfg.server.workers,
-    };
-    let (handle, client) = server::spawn(
-        NetRunner::new(learner.inference_net(), device_inner::<B>(&device)),
-        server_cfg,
+    let mut run = open::open::<B>(cfg, &device, opts.resume)?;
+    let (server, client) = server::spawn(
+        NetRunner::new(run.learner.inference_net(), device.clone()),
+        ServerConfig {
+            max_batch: cfg.server.max_batch,
+            batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
+            workers: cfg.server.workers,
+        },
     );
-    let sp_cfg = cfg.selfplay_config();
+    let server_stats = || server.stats();
     let threads = cfg.thread_count();
+    let play = SelfPlayStage {
+        config: cfg.selfplay_config(),
+        per_iteration: cfg.selfplay.per_iteration,
+        threads,
+        client,
+        server_stats: &server_stats,
+    };
     let started = Instant::now();
-    let elapsed_before = st.elapsed_seconds;
+    let elapsed_before = run.state.elapsed_seconds;
+    let first = run.state.completed;
+    let status = |phase: &str, run: &open::OpenRun<B>| {
+        let _ = metrics::write_status(
+            &out.join("status.json"),
+            &Status {
+                iteration: run.state.completed,
+                iterations: cfg.iterations,
+                phase: phase.to_string(),
+                best_iteration: run.state.best_iteration,
+                elapsed_seconds: elapsed_before + started.elapsed().as_secs_f64(),
+                last: run.records.last().cloned(),
+            },
+        );
+    };
     let mut interrupted = false;
-
-    let first = st.completed;
-    while st.completed < cfg.iterations {
-        if opts.stop_after.is_some_and(|n| st.completed - first >= n) {
-            interrupted = true;
-            break;
-        }
-        let it = st.completed;
-        let t0 = Instant::now();
-        let status = |phase: &str, st: &RunState, records: &[IterationRecord]| {
-            let _ = metrics::write_status(
-                &out.join("status.json"),
-                &Status {
-                    iteration: st.completed,
-                    iterations: cfg.iterations,
-                    phase: phase.to_string(),
-                    best_iteration: st.best_iteration,
-                    elapsed_seconds: elapsed_before + started.elapsed().as_secs_f64(),
-                    last: records.last().cloned(),
-                },
-            );
-        };
-
-        // Self-play.
-        status("self-play", &st, &records);
-        let progress = AtomicU64::new(0);
-        let sp_bar = bar(
-            opts.quiet,
-            cfg.selfplay.per_iteration,
-            &format!("iter {}/{} self-play", it + 1, cfg.iterations),
-        );
-        let stats_before = handle.stats();
-        let (finished, sp_stats) = std::thread::scope(|scope| {
-            let watcher =
-                scope.spawn(|| watch(&sp_bar, &progress, cfg.selfplay.per_iteration, &stop));
-            let result = selfplay::run(
-                &sp_cfg,
-                it,
-                cfg.selfplay.per_iteration,
-                threads,
-                |_| ServerEvaluator::new(client.clone()),
-                &progress,
-                &stop,
-            );
-            let _ = watcher.join();
-            result
-        });
-        sp_bar.finish_and_clear();
-        if stop.load(Ordering::SeqCst) {
-            interrupted = true;
-            break;
-        }
-        let selfplay_seconds = t0.elapsed().as_secs_f64();
-        let server_stats = handle.stats();
-        let new_examples: usize = finished.iter().map(|f| f.examples.len()).sum();
-        for f in finished {
-            buffer.extend(f.examples);
-        }
-
-        // Training.
-        status("train", &st, &records);
-        let t1 = Instant::now();
-        let steps = cfg.learner.steps_for(new_examples, buffer.len());
-        let lr = cfg.learner.lr_at(it, cfg.iterations);
-        let train_bar = bar(
-            opts.quiet,
-            steps as u64,
-            &format!("iter {}/{} train", it + 1, cfg.iterations),
-        );
-        let mut rng = rng_from_seed(seeds::phase(cfg.seed, it, phases::TRAIN));
-        let losses: Losses = match learner.train(&buffer, steps, lr, &mut rng, || train_bar.inc(1))
+    while run.state.completed < cfg.iterations {
+        if opts
+            .stop_after
+            .is_some_and(|n| run.state.completed - first >= n)
         {
-            Ok(l) => l,
-            Err(diverged) => {
-                train_bar.finish_and_clear();
-                drop(client);
-                handle.join();
-                return Err(anyhow::Error::new(diverged));
-            }
-        };
-        train_bar.finish_and_clear();
-        let train_seconds = t1.elapsed().as_secs_f64();
-        handle
-            .swap(NetRunner::new(
-                learner.inference_net(),
-                device_inner::<B>(&device),
-            ))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            interrupted = true;
+            break;
+        }
+        let it = run.state.completed;
+        let t0 = Instant::now();
+        let label = |what: &str| format!("iter {}/{} {what}", it + 1, cfg.iterations);
 
-        // Arena.
-        let t2 = Instant::now();
-        let mut arena = ArenaOutcome::default();
+        status("self-play", &run);
+        let sp_bar = bar(opts.quiet, cfg.selfplay.per_iteration, &label("self-play"));
+        let Outcome::Done(mut played) = play.play(it, &sp_bar, &stop)? else {
+            interrupted = true;
+            break;
+        };
+        let new_examples = played.examples.len();
+        run.buffer.extend(std::mem::take(&mut played.examples));
+
+        status("train", &run);
+        let train_bar = bar(opts.quiet, 0, &label("train"));
+        let Outcome::Done(learned) = learn(
+            &mut run.learner,
+            &run.buffer,
+            new_examples,
+            cfg,
+            it,
+            &train_bar,
+            &stop,
+        )?
+        else {
+            interrupted = true;
+            break;
+        };
+        let candidate = run.learner.inference_net();
+        server.swap(NetRunner::new(candidate.clone(), device.clone()))?;
+
         let due =
             cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || it + 1 == cfg.iterations);
-        if due && !stop.load(Ordering::SeqCst) {
-            status("arena", &st, &records);
-            let candidate = out.join("candidate.ckpt");
-            checkpoint::save(&candidate, &learner.inference_net(), &metadata(it + 1, cfg))?;
-            arena = evaluate_network(
+        let verdict = if due {
+            status("arena", &run);
+            let gated = gate(
                 cfg,
-                &candidate,
-                &out.join("best.ckpt"),
+                candidate.clone(),
+                run.best.clone(),
+                device.clone(),
+                cfg.selfplay.mode == Mode::Rounds,
                 seeds::phase(cfg.seed, it, phases::ARENA),
                 threads,
+                &stop,
             )?;
-            if arena.promote {
-                std::fs::rename(&candidate, out.join("best.ckpt"))?;
-                st.best_iteration = it + 1;
-            }
-        }
-        let arena_seconds = t2.elapsed().as_secs_f64();
-
-        // Checkpoint: weights, optimizer, buffer and state, all of this iteration.
-        st.completed = it + 1;
-        st.learner_steps = learner.steps();
-        st.elapsed_seconds = elapsed_before + started.elapsed().as_secs_f64();
-        let optimizer = learner.optimizer_bytes().map_err(anyhow::Error::msg)?;
-        state::save(out, &st, |dir| {
-            checkpoint::save(
-                &dir.join(WEIGHTS),
-                &learner.inference_net(),
-                &metadata(st.completed, cfg),
-            )?;
-            crate::buffer::write_atomic(&dir.join(OPTIMIZER), &optimizer)?;
-            buffer.save(&dir.join(BUFFER))?;
-            Ok(())
-        })?;
-
-        let seconds = t0.elapsed().as_secs_f64();
-        let rows = server_stats.rows - stats_before.rows;
-        let batches = server_stats.batches - stats_before.batches;
-        let record = IterationRecord {
-            iteration: it,
-            seconds,
-            selfplay_seconds,
-            train_seconds,
-            arena_seconds,
-            rounds: sp_stats.rounds,
-            games: sp_stats.games,
-            examples: sp_stats.examples,
-            rounds_per_minute: sp_stats.rounds as f64 * 60.0 / selfplay_seconds.max(1e-9),
-            examples_per_minute: sp_stats.examples as f64 * 60.0 / selfplay_seconds.max(1e-9),
-            evaluations_per_second: rows as f64 / selfplay_seconds.max(1e-9),
-            mean_server_batch: rows as f64 / batches.max(1) as f64,
-            buffer: buffer.len(),
-            steps: losses.steps,
-            lr,
-            policy_loss: (losses.steps > 0).then_some(losses.policy),
-            value_loss: (losses.steps > 0).then_some(losses.value),
-            tricks_loss: (losses.steps > 0 && net_cfg.has_trick_head()).then_some(losses.tricks),
-            arena: arena.matches,
-            promoted: arena.promote,
+            let Outcome::Done(verdict) = gated else {
+                interrupted = true;
+                break;
+            };
+            verdict
+        } else {
+            Verdict::default()
         };
-        metrics::append(&metrics_path, &record)?;
-        println!("{}", summary_line(&record, cfg.iterations));
-        records.push(record);
-        if let Err(e) = metrics::plot(out, &records) {
-            eprintln!("warning: {e}");
+        if verdict.promote {
+            run.best_bytes =
+                model::checkpoint::to_bytes(&candidate, &checkpoint::metadata(it + 1, cfg))?;
+            run.best = candidate;
+            run.state.best_iteration = it + 1;
         }
-        status("done", &st, &records);
+
+        run.state.completed = it + 1;
+        run.state.learner_steps = run.learner.steps();
+        run.state.elapsed_seconds = elapsed_before + started.elapsed().as_secs_f64();
+        let record = record(it, t0, &played, &learned, verdict, &run);
+        println!("{}", summary_line(&record, cfg.iterations));
+        run.records.push(record);
+        checkpoint::commit(
+            out,
+            cfg,
+            &run.state,
+            &run.learner,
+            &run.buffer,
+            &run.best_bytes,
+            &run.records,
+        )?;
+        checkpoint::publish(out, &run.best_bytes, &run.records)?;
+        status("done", &run);
     }
-    drop(client);
-    handle.join();
+    drop(play);
+    server.join();
     Ok(RunSummary {
-        completed: st.completed,
+        completed: run.state.completed,
         interrupted,
-        best_iteration: st.best_iteration,
-        records,
+        best_iteration: run.state.best_iteration,
+        records: run.records,
     })
 }
 
-/// What a checkpoint of this run says about itself: its iteration, and whether its network
-/// learnt from single rounds or whole games (`net_agent` plays a game round by round with a
-/// network that never saw a game's context).
-fn metadata(iteration: u64, cfg: &TrainConfig) -> Metadata {
-    Metadata {
-        iteration,
-        extra: serde_json::json!({ SELFPLAY_MODE: cfg.selfplay.mode }),
+/// The metrics line of a finished iteration.
+fn record<B: AutodiffBackend>(
+    it: u64,
+    t0: Instant,
+    played: &crate::stages::selfplay::Played,
+    learned: &crate::stages::learn::Learned,
+    verdict: Verdict,
+    run: &open::OpenRun<B>,
+) -> IterationRecord {
+    let per_minute = |x: u64| x as f64 * 60.0 / played.seconds.max(1e-9);
+    let trained = learned.losses.steps > 0;
+    IterationRecord {
+        iteration: it,
+        seconds: t0.elapsed().as_secs_f64(),
+        selfplay_seconds: played.seconds,
+        train_seconds: learned.seconds,
+        arena_seconds: verdict.seconds,
+        rounds: played.stats.rounds,
+        games: played.stats.games,
+        examples: played.stats.examples,
+        rounds_per_minute: per_minute(played.stats.rounds),
+        examples_per_minute: per_minute(played.stats.examples),
+        evaluations_per_second: played.rows as f64 / played.seconds.max(1e-9),
+        mean_server_batch: played.rows as f64 / played.batches.max(1) as f64,
+        buffer: run.buffer.len(),
+        steps: learned.losses.steps,
+        lr: learned.lr,
+        policy_loss: trained.then_some(learned.losses.policy),
+        value_loss: trained.then_some(learned.losses.value),
+        tricks_loss: (trained && run.learner.net_config().has_trick_head())
+            .then_some(learned.losses.tricks),
+        arena: verdict.matches,
+        promoted: verdict.promote,
     }
-}
-
-/// The metadata key of the self-play mode a network learnt from.
-pub const SELFPLAY_MODE: &str = "selfplay_mode";
-
-/// The inference device of a training device (the same device without autodiff).
-fn device_inner<B: AutodiffBackend>(device: &B::Device) -> burn::tensor::Device<B::InnerBackend> {
-    device.clone()
 }
 
 fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
@@ -331,18 +230,6 @@ fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
     );
     b.set_message(what.to_string());
     b
-}
-
-/// Mirrors the self-play counter into the bar until it is full or a stop is asked.
-fn watch(bar: &ProgressBar, progress: &AtomicU64, total: u64, stop: &AtomicBool) {
-    loop {
-        let n = progress.load(Ordering::Relaxed);
-        bar.set_position(n);
-        if n >= total || stop.load(Ordering::SeqCst) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn summary_line(r: &IterationRecord, iterations: u64) -> String {
@@ -368,16 +255,4 @@ fn summary_line(r: &IterationRecord, iterations: u64) -> String {
     }
     s += &format!(" | {:.0}s", r.seconds);
     s
-}
-
-/// Whether a resumed run continues the run saved with `saved` (TOML): everything but the
-/// number of iterations (a run may be extended) must match.
-fn same_run(saved: &str, cfg: &TrainConfig) -> bool {
-    match TrainConfig::from_toml(saved) {
-        Ok(mut old) => {
-            old.iterations = cfg.iterations;
-            &old == cfg
-        }
-        Err(_) => false,
-    }
 }

@@ -15,6 +15,7 @@ use mcts::value::{blend, score_value, standing_values, to_relative};
 use mcts::{Evaluation, Evaluator, Search, SearchParams, Step, TemperatureSchedule};
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What self-play plays.
@@ -522,6 +523,10 @@ impl Slot {
 /// evaluator per thread. Returns the finished units ordered by index and the summed
 /// counters. `progress` is bumped by one per finished unit; setting `stop` makes every thread
 /// return soon, with the units finished so far.
+///
+/// A failed evaluator (the inference server died) or a panicking thread is an error, never a
+/// hang and never examples made from neutral answers: the other threads are stopped and the
+/// first failure is returned.
 pub fn run<E, F>(
     cfg: &SelfPlayConfig,
     iteration: u64,
@@ -530,37 +535,85 @@ pub fn run<E, F>(
     make_evaluator: F,
     progress: &AtomicU64,
     stop: &AtomicBool,
-) -> (Vec<Finished>, SelfPlayStats)
+) -> anyhow::Result<(Vec<Finished>, SelfPlayStats)>
 where
     E: Evaluator,
     F: Fn(usize) -> E + Sync,
 {
     let threads = threads.max(1);
-    let outputs: Vec<(Vec<Finished>, SelfPlayStats)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let make = &make_evaluator;
-                scope.spawn(move || {
-                    let mine: Vec<u64> = (0..count)
-                        .filter(|k| k % threads as u64 == t as u64)
-                        .collect();
-                    worker(cfg, iteration, &mine, make(t), progress, stop)
+    // Stops the other threads when one fails, without touching the caller's flag.
+    let failed = AtomicBool::new(false);
+    let outputs: Vec<anyhow::Result<(Vec<Finished>, SelfPlayStats)>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let make = &make_evaluator;
+                    let failed = &failed;
+                    scope.spawn(move || {
+                        let mine: Vec<u64> = (0..count)
+                            .filter(|k| k % threads as u64 == t as u64)
+                            .collect();
+                        let halt = Halt { stop, failed };
+                        // A panic becomes this thread's error at once, so the others stop
+                        // now rather than when they are joined.
+                        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            worker(cfg, iteration, &mine, make(t), progress, &halt)
+                        }))
+                        .unwrap_or_else(|panic| {
+                            Err(anyhow::anyhow!(
+                                "a self-play thread panicked: {}",
+                                panic_message(&panic)
+                            ))
+                        });
+                        if result.is_err() {
+                            failed.store(true, Ordering::SeqCst);
+                        }
+                        result
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a self-play thread panicked"))
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|panic| {
+                        Err(anyhow::anyhow!(
+                            "a self-play thread panicked: {}",
+                            panic_message(&panic)
+                        ))
+                    })
+                })
+                .collect()
+        });
     let mut finished = Vec::with_capacity(count as usize);
     let mut stats = SelfPlayStats::default();
-    for (f, s) in outputs {
+    for output in outputs {
+        let (f, s) = output?;
         finished.extend(f);
         stats.add(&s);
     }
     finished.sort_by_key(|f| f.index);
-    (finished, stats)
+    Ok((finished, stats))
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
+}
+
+/// What ends a self-play thread early: the caller's stop request, or another thread's failure.
+struct Halt<'a> {
+    stop: &'a AtomicBool,
+    failed: &'a AtomicBool,
+}
+
+impl Halt<'_> {
+    fn now(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || self.failed.load(Ordering::Relaxed)
+    }
 }
 
 /// One thread: keeps up to `in_flight` units going and batches their requests.
@@ -570,8 +623,8 @@ fn worker<E: Evaluator>(
     units: &[u64],
     mut evaluator: E,
     progress: &AtomicU64,
-    stop: &AtomicBool,
-) -> (Vec<Finished>, SelfPlayStats) {
+    halt: &Halt,
+) -> anyhow::Result<(Vec<Finished>, SelfPlayStats)> {
     let mut todo = units.iter().copied();
     let mut slots: Vec<Slot> = todo
         .by_ref()
@@ -583,7 +636,7 @@ fn worker<E: Evaluator>(
     let mut batch = Vec::new();
     let mut counts = Vec::new();
     let mut answers = Vec::new();
-    while !slots.is_empty() && !stop.load(Ordering::Relaxed) {
+    while !slots.is_empty() && !halt.now() {
         batch.clear();
         counts.clear();
         let mut i = 0;
@@ -608,6 +661,9 @@ fn worker<E: Evaluator>(
             continue;
         }
         evaluator.evaluate(&batch, &mut answers);
+        if let Some(why) = evaluator.failure() {
+            anyhow::bail!("self-play cannot go on: {why}");
+        }
         stats.batches += 1;
         let mut at = 0;
         for &(i, n) in &counts {
@@ -616,5 +672,5 @@ fn worker<E: Evaluator>(
             at += n;
         }
     }
-    (finished, stats)
+    Ok((finished, stats))
 }

@@ -1,61 +1,86 @@
-//! The run's resumable state on disk: `checkpoint/` holds the latest network, optimizer,
-//! replay buffer and `state.json`, all from the same finished iteration.
+//! The run's resumable state on disk. `checkpoint/` holds one generation, all from the same
+//! finished iteration: the latest network, the optimizer, the replay buffer, the best network
+//! so far, every iteration's metrics line, and `state.json`, which names the generation (the
+//! iterations finished) and carries each other file's length and checksum.
 //!
-//! A new checkpoint is written whole into `checkpoint.tmp/`, then swapped in with two
+//! A new generation is written whole into `checkpoint.tmp/`, then swapped in with two
 //! renames (`checkpoint/` -> `checkpoint.old/`, `checkpoint.tmp/` -> `checkpoint/`). A crash
-//! at any point leaves either the new or the previous complete checkpoint, which `locate`
-//! finds: nothing already written is lost or half-written.
+//! at any point leaves either the new or the previous complete generation, which `locate`
+//! finds: nothing already written is lost or half-written. `best.ckpt` and `metrics.jsonl` in
+//! the output folder are copies published from the committed generation (and published again
+//! on resume), so they can never run ahead of it.
 
-use crate::buffer::write_atomic;
+use model::files::{checksum, write_atomic_io};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const WEIGHTS: &str = "weights.ckpt";
 pub const OPTIMIZER: &str = "optimizer.bin";
 pub const BUFFER: &str = "buffer.bin";
+pub const BEST: &str = "best.ckpt";
+pub const METRICS: &str = "metrics.jsonl";
 pub const STATE: &str = "state.json";
 
-/// What the loop needs besides the weights, optimizer and buffer to continue exactly.
+/// What the loop needs besides the files of the generation to continue exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
-    /// Iterations finished; the next one to run has this index.
+    /// Iterations finished (the generation); the next one to run has this index.
     pub completed: u64,
     /// The iteration whose network is the best so far (0 = the initial network).
     pub best_iteration: u64,
     pub learner_steps: u64,
     pub elapsed_seconds: f64,
-    /// The config the run was started with, as TOML (a resume must match it).
+    /// The config the run was started with, as TOML (a resume must be compatible with it).
     pub config: String,
+    /// Each other file of the generation: its length and checksum (empty in checkpoints
+    /// written before checksums, which are then read unchecked).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileSum>,
 }
 
-fn dir(out: &Path, name: &str) -> PathBuf {
-    out.join(name)
+/// A file's length and FNV-1a 64 checksum (as hex: JSON numbers lose bits above 2^53).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    pub bytes: u64,
+    pub fnv1a64: String,
 }
 
-/// The folder of the latest complete checkpoint, if any.
+impl FileSum {
+    pub fn of(bytes: &[u8]) -> FileSum {
+        FileSum {
+            bytes: bytes.len() as u64,
+            fnv1a64: format!("{:016x}", checksum(bytes)),
+        }
+    }
+}
+
+/// The folder of the latest complete generation, if any.
 pub fn locate(out: &Path) -> Option<PathBuf> {
     ["checkpoint", "checkpoint.old"]
         .into_iter()
-        .map(|n| dir(out, n))
+        .map(|n| out.join(n))
         .find(|d| d.join(STATE).is_file())
 }
 
-/// Writes a checkpoint: `write_files` fills the staging folder; then the swap.
-pub fn save(
-    out: &Path,
-    state: &RunState,
-    write_files: impl FnOnce(&Path) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let staging = dir(out, "checkpoint.tmp");
+/// Commits a generation: writes `files` (name, bytes) and then `state.json` with their sums
+/// into the staging folder, then swaps it in.
+pub fn save(out: &Path, state: &RunState, files: &[(&str, &[u8])]) -> anyhow::Result<()> {
+    let staging = out.join("checkpoint.tmp");
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }
     std::fs::create_dir_all(&staging)?;
-    write_files(&staging)?;
-    let text = serde_json::to_string_pretty(state)?;
-    write_atomic(&staging.join(STATE), text.as_bytes())?;
-    let current = dir(out, "checkpoint");
-    let old = dir(out, "checkpoint.old");
+    let mut state = state.clone();
+    state.files.clear();
+    for (name, bytes) in files {
+        write_atomic_io(&staging.join(name), bytes)?;
+        state.files.insert(name.to_string(), FileSum::of(bytes));
+    }
+    let text = serde_json::to_string_pretty(&state)?;
+    write_atomic_io(&staging.join(STATE), text.as_bytes())?;
+    let current = out.join("checkpoint");
+    let old = out.join("checkpoint.old");
     if current.exists() {
         if old.exists() {
             std::fs::remove_dir_all(&old)?;
@@ -63,6 +88,7 @@ pub fn save(
         std::fs::rename(&current, &old)?;
     }
     std::fs::rename(&staging, &current)?;
+    model::files::sync_dir(Some(out));
     if old.exists() {
         std::fs::remove_dir_all(&old)?;
     }
@@ -76,6 +102,35 @@ pub fn load_state(checkpoint: &Path) -> anyhow::Result<RunState> {
     serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is damaged: {e}", path.display()))
 }
 
+/// Reads one file of the generation, checking it against the sum in `state.json`. `None`
+/// when the file is absent and `state.json` does not list it (an older checkpoint).
+pub fn read_file(
+    checkpoint: &Path,
+    state: &RunState,
+    name: &str,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let path = checkpoint.join(name);
+    let sum = state.files.get(name);
+    if sum.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let bytes =
+        std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    if let Some(sum) = sum
+        && FileSum::of(&bytes) != *sum
+    {
+        anyhow::bail!(
+            "{} is damaged: {} bytes with checksum {}, where state.json recorded {} bytes with {}",
+            path.display(),
+            bytes.len(),
+            FileSum::of(&bytes).fnv1a64,
+            sum.bytes,
+            sum.fnv1a64
+        );
+    }
+    Ok(Some(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,27 +142,54 @@ mod tests {
             learner_steps: 0,
             elapsed_seconds: 0.0,
             config: String::new(),
+            files: BTreeMap::new(),
         }
+    }
+
+    fn fresh(name: &str) -> PathBuf {
+        let out = std::env::temp_dir().join(format!("blob-state-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        out
     }
 
     #[test]
     fn a_failed_save_keeps_the_previous_checkpoint() {
-        let out = std::env::temp_dir().join(format!("blob-state-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&out);
-        std::fs::create_dir_all(&out).unwrap();
+        let out = fresh("failed");
         assert!(locate(&out).is_none());
-        save(&out, &state(1), |d| Ok(std::fs::write(d.join("x"), b"1")?)).unwrap();
-        let err = save(&out, &state(2), |_| anyhow::bail!("disk full"));
+        save(&out, &state(1), &[("x", b"1")]).unwrap();
+        // A file name that cannot be written fails the save half-way.
+        let err = save(&out, &state(2), &[("x", b"2"), ("no/such/dir", b"")]);
         assert!(err.is_err());
         let found = locate(&out).unwrap();
-        assert_eq!(load_state(&found).unwrap().completed, 1);
-        assert_eq!(std::fs::read(found.join("x")).unwrap(), b"1");
-        save(&out, &state(3), |_| Ok(())).unwrap();
+        let st = load_state(&found).unwrap();
+        assert_eq!(st.completed, 1);
+        assert_eq!(read_file(&found, &st, "x").unwrap().unwrap(), b"1");
+        save(&out, &state(3), &[]).unwrap();
         assert_eq!(load_state(&locate(&out).unwrap()).unwrap().completed, 3);
         assert!(!out.join("checkpoint.old").exists());
         // A crash between the two renames leaves only the old folder: it is found.
         std::fs::rename(out.join("checkpoint"), out.join("checkpoint.old")).unwrap();
         assert_eq!(load_state(&locate(&out).unwrap()).unwrap().completed, 3);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    #[test]
+    fn every_file_is_checked_against_its_sum() {
+        let out = fresh("sums");
+        save(&out, &state(1), &[("a.bin", b"hello"), ("b.bin", b"world")]).unwrap();
+        let dir = locate(&out).unwrap();
+        let st = load_state(&dir).unwrap();
+        assert_eq!(st.files.len(), 2);
+        assert_eq!(read_file(&dir, &st, "a.bin").unwrap().unwrap(), b"hello");
+        // One flipped byte, same length: caught, and the file is named.
+        std::fs::write(dir.join("b.bin"), b"worle").unwrap();
+        let err = read_file(&dir, &st, "b.bin").unwrap_err().to_string();
+        assert!(err.contains("b.bin") && err.contains("damaged"), "{err}");
+        // A listed file that is missing is an error; an unlisted absent one is just absent.
+        std::fs::remove_file(dir.join("a.bin")).unwrap();
+        assert!(read_file(&dir, &st, "a.bin").is_err());
+        assert!(read_file(&dir, &st, "c.bin").unwrap().is_none());
         std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -255,7 +255,7 @@ fn an_equal_network_is_promoted_about_2_5_percent_of_the_time() {
     let promoted = (0..400)
         .filter(|&seed| {
             let r = run_arena(&copies_at_a_table(150, 1000 + seed), Some(&timid)).unwrap();
-            train::evaluate::promotes(&r)
+            train::stages::gate::promotes(&r)
         })
         .count();
     assert!(

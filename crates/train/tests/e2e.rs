@@ -102,6 +102,8 @@ fn tiny_run_trains_evaluates_and_writes_everything() {
         "checkpoint/optimizer.bin",
         "checkpoint/buffer.bin",
         "checkpoint/state.json",
+        "checkpoint/best.ckpt",
+        "checkpoint/metrics.jsonl",
         "best.ckpt",
         "metrics.jsonl",
         "losses.svg",
@@ -214,7 +216,28 @@ fn resuming_gives_the_same_state_as_not_stopping() {
         Arc::new(AtomicBool::new(false)),
     )
     .unwrap_err();
-    assert!(err.to_string().contains("another configuration"), "{err}");
+    assert!(
+        err.to_string().contains("seed (was 1, now 2)"),
+        "the refusal names the key: {err}"
+    );
+    // Arena and machine settings may change on resume.
+    let mut safe = tiny(&stopped);
+    safe.iterations = 3;
+    safe.threads = 1;
+    safe.arena.opponents = vec!["heuristic".into()];
+    safe.arena.rounds = 2;
+    let more = run::<CpuAutodiff>(
+        &safe,
+        Default::default(),
+        &RunOptions {
+            resume: true,
+            ..quiet()
+        },
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert_eq!(more.completed, 3);
+    assert_eq!(more.records.last().unwrap().arena[1].opponent, "heuristic");
     std::fs::remove_dir_all(&straight).unwrap();
     std::fs::remove_dir_all(&stopped).unwrap();
 }
@@ -239,22 +262,33 @@ fn a_damaged_checkpoint_is_a_clear_error_on_resume() {
         resume: true,
         ..quiet()
     };
-    for (file, what) in [
-        ("optimizer.bin", "optimizer"),
-        ("buffer.bin", "buffer"),
-        ("weights.ckpt", "weights.ckpt"),
+    for file in [
+        "optimizer.bin",
+        "buffer.bin",
+        "weights.ckpt",
+        "best.ckpt",
+        "metrics.jsonl",
     ] {
         let path = out.join("checkpoint").join(file);
         let good = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &good[..good.len() / 2]).unwrap();
-        let err = run::<CpuAutodiff>(
-            &cfg,
-            Default::default(),
-            &resume,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .unwrap_err();
-        assert!(format!("{err:#}").contains(what), "{file}: {err:#}");
+        // Cut in half, or one byte changed in the middle: both caught, the file named.
+        let mut flipped = good.clone();
+        flipped[good.len() / 2] ^= 0x40;
+        for bad in [&good[..good.len() / 2], &flipped[..]] {
+            std::fs::write(&path, bad).unwrap();
+            let err = run::<CpuAutodiff>(
+                &cfg,
+                Default::default(),
+                &resume,
+                Arc::new(AtomicBool::new(false)),
+            )
+            .unwrap_err();
+            let err = format!("{err:#}");
+            assert!(
+                err.contains(file) && err.contains("damaged"),
+                "{file}: {err}"
+            );
+        }
         std::fs::write(&path, &good).unwrap();
     }
     // Repaired, it resumes.
@@ -269,5 +303,71 @@ fn a_damaged_checkpoint_is_a_clear_error_on_resume() {
         .completed,
         2
     );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn the_output_folder_is_guarded() {
+    let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = fresh_dir("guarded");
+    let cfg = tiny(&out);
+    // Another process (here: this test) holds the folder: refused, nothing written.
+    let held = train::stages::open::lock(&out).unwrap();
+    let err = run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &quiet(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("in use"), "{err}");
+    assert!(!out.join("checkpoint").exists() && !out.join("best.ckpt").exists());
+    drop(held);
+    // Files of an earlier run without its checkpoint are not overwritten.
+    std::fs::write(out.join("metrics.jsonl"), "precious\n").unwrap();
+    let err = run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &quiet(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("metrics.jsonl"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("metrics.jsonl")).unwrap(),
+        "precious\n"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn a_stop_request_drops_the_iteration_under_way_and_resume_replays_it() {
+    let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = fresh_dir("stop");
+    let cfg = tiny(&out);
+    // Asked before the first iteration could finish: nothing but generation 0 is committed.
+    let summary = run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &quiet(),
+        Arc::new(AtomicBool::new(true)),
+    )
+    .unwrap();
+    assert!(summary.interrupted);
+    assert_eq!(summary.completed, 0);
+    assert!(summary.records.is_empty());
+    let resumed = run::<CpuAutodiff>(
+        &cfg,
+        Default::default(),
+        &RunOptions {
+            resume: true,
+            ..quiet()
+        },
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    assert_eq!(resumed.completed, 2);
+    // The arena of the last iteration was played, not skipped.
+    assert_eq!(resumed.records[1].arena.len(), 2);
     std::fs::remove_dir_all(&out).unwrap();
 }

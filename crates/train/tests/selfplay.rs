@@ -44,7 +44,8 @@ fn round_value_targets_equal_the_scores() {
         |t| RolloutEvaluator::new(t as u64),
         &progress,
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     assert_eq!(done.len(), 24);
     assert_eq!(progress.into_inner(), 24);
     assert_eq!(stats.rounds, 24);
@@ -107,7 +108,8 @@ fn tricks_targets_are_the_tricks_each_seat_still_won() {
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     let mut checked = 0;
     for f in &done {
         let r = &f.rounds[0];
@@ -144,7 +146,8 @@ fn examples_hold_only_the_movers_cards() {
         |_| UniformEvaluator,
         &AtomicU64::new(0),
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     for f in &done {
         let r = &f.rounds[0];
         for e in &f.examples {
@@ -174,7 +177,8 @@ fn game_value_targets_blend_round_and_final_standing() {
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     assert_eq!(stats.games, 4);
     for f in &done {
         let totals = f.totals.as_ref().expect("games mode has totals");
@@ -211,7 +215,8 @@ fn self_play_is_repeatable_for_a_seed_and_thread_count() {
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     let b = run(
         &cfg,
         1,
@@ -220,7 +225,8 @@ fn self_play_is_repeatable_for_a_seed_and_thread_count() {
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     assert_eq!(a.1, b.1);
     for (x, y) in a.0.iter().zip(&b.0) {
         assert_eq!(x.examples, y.examples);
@@ -235,10 +241,86 @@ fn self_play_is_repeatable_for_a_seed_and_thread_count() {
         |t| RolloutEvaluator::new(t as u64),
         &AtomicU64::new(0),
         &AtomicBool::new(false),
-    );
+    )
+    .unwrap();
     assert_ne!(
         a.0.iter().map(|f| f.examples.len()).collect::<Vec<_>>(),
         c.0.iter().map(|f| f.examples.len()).collect::<Vec<_>>(),
         "another seed should play other rounds"
+    );
+}
+
+/// An evaluator whose server died after `left` batches: answers neutrally, then says so.
+struct Dying {
+    left: usize,
+    inner: RolloutEvaluator,
+}
+
+impl mcts::Evaluator for Dying {
+    fn evaluate(&mut self, requests: &[mcts::EvalRequest], out: &mut Vec<mcts::Evaluation>) {
+        self.left = self.left.saturating_sub(1);
+        self.inner.evaluate(requests, out);
+    }
+
+    fn failure(&self) -> Option<String> {
+        (self.left == 0).then(|| "the inference server has stopped".to_string())
+    }
+}
+
+#[test]
+fn a_dead_evaluator_stops_self_play_with_its_reason() {
+    let cfg = config(Mode::Rounds);
+    let err = run(
+        &cfg,
+        0,
+        40,
+        2,
+        |t| Dying {
+            left: 3 + t,
+            inner: RolloutEvaluator::new(t as u64),
+        },
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("inference server has stopped"), "{err}");
+}
+
+/// Panics at its `at`-th batch.
+struct Panicking {
+    at: usize,
+    inner: RolloutEvaluator,
+}
+
+impl mcts::Evaluator for Panicking {
+    fn evaluate(&mut self, requests: &[mcts::EvalRequest], out: &mut Vec<mcts::Evaluation>) {
+        self.at -= 1;
+        assert!(self.at > 0, "the evaluator broke");
+        self.inner.evaluate(requests, out);
+    }
+}
+
+#[test]
+fn a_panicking_thread_is_an_error_not_a_hang() {
+    let cfg = config(Mode::Rounds);
+    // Only one of the two threads panics; the other must be stopped, not waited for.
+    let err = run(
+        &cfg,
+        0,
+        200,
+        2,
+        |t| Panicking {
+            at: if t == 0 { 2 } else { usize::MAX },
+            inner: RolloutEvaluator::new(t as u64),
+        },
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("panicked") && err.contains("the evaluator broke"),
+        "{err}"
     );
 }

@@ -1,0 +1,110 @@
+//! Gate stage: the new network, the best network so far and the fixed opponents play one
+//! arena match in memory, on the training device (duplicate deals, every deal at every
+//! ordering of the agents: `crate::arena`). The new network is promoted when it is
+//! significantly better than the best: the 95% interval of its score difference to the best,
+//! paired by deal, lies above zero. An equal network passes about 2.5% of the time (the
+//! seating treats the two networks alike, so neither gains from where it sits; tested), a
+//! better one more and more often as the match grows: no threshold an equal network can never
+//! reach, none that a coin flip passes.
+
+use super::Outcome;
+use crate::agents::AgentSpec;
+use crate::arena::{ArenaConfig, ArenaReport, Format, run_arena_until};
+use crate::config::TrainConfig;
+use crate::metrics::MatchResult;
+use crate::net_agent::NetFactory;
+use burn::tensor::backend::Backend;
+use mcts::Preset;
+use model::net::BlobNet;
+use std::sync::atomic::AtomicBool;
+
+/// What the gate found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Verdict {
+    pub matches: Vec<MatchResult>,
+    pub promote: bool,
+    pub seconds: f64,
+}
+
+/// The promotion rule: agent 0 (the new network) beats agent 1 (the best) by more than the
+/// 95% interval of their score difference paired by deal. Needs at least two deals.
+pub fn promotes(report: &ArenaReport) -> bool {
+    let (diff, ci) = report.paired_difference(0, 1);
+    ci.is_some_and(|ci| diff - ci > 0.0)
+}
+
+/// The two networks as the arena names them.
+const NEW: &str = "new";
+const BEST: &str = "best";
+
+/// Plays `candidate` against `best` and the fixed opponents of `cfg.arena.opponents`;
+/// `rounds_only` says the networks learnt from single rounds. A stop request ends it within
+/// one deal.
+#[allow(clippy::too_many_arguments)]
+pub fn gate<B: Backend>(
+    cfg: &TrainConfig,
+    candidate: BlobNet<B>,
+    best: BlobNet<B>,
+    device: B::Device,
+    rounds_only: bool,
+    seed: u64,
+    threads: usize,
+    stop: &AtomicBool,
+) -> anyhow::Result<Outcome<Verdict>> {
+    let t0 = std::time::Instant::now();
+    let a = &cfg.arena;
+    let preset: Preset = a
+        .preset
+        .parse()
+        .map_err(|e| anyhow::anyhow!("arena.preset: {e}"))?;
+    let net = |name: &str| AgentSpec::Net {
+        checkpoint: name.into(),
+        preset,
+    };
+    let mut agents = vec![net(NEW), net(BEST)];
+    let mut names = vec![BEST.to_string()];
+    for o in &a.opponents {
+        agents.push(o.parse()?);
+        names.push(o.clone());
+    }
+    let arena = ArenaConfig {
+        agents,
+        format: Format::Rounds {
+            deals: a.rounds,
+            players: Some(a.players),
+            cards: Some(a.cards),
+        },
+        seed,
+        threads,
+    };
+    let nets = NetFactory::in_memory(
+        device,
+        [
+            (NEW.to_string(), candidate, rounds_only),
+            (BEST.to_string(), best, rounds_only),
+        ],
+    );
+    let Some(report) = run_arena_until(&arena, Some(&nets), stop)? else {
+        return Ok(Outcome::Stopped);
+    };
+    let matches = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let opponent = i + 1;
+            let (diff, ci) = report.paired_difference(0, opponent);
+            MatchResult {
+                opponent: name,
+                new_score: report.agents[0].mean_score,
+                opponent_score: report.agents[opponent].mean_score,
+                diff,
+                diff_ci95: ci.unwrap_or(f64::INFINITY),
+            }
+        })
+        .collect();
+    Ok(Outcome::Done(Verdict {
+        matches,
+        promote: promotes(&report),
+        seconds: t0.elapsed().as_secs_f64(),
+    }))
+}

@@ -1,0 +1,162 @@
+//! The crash test: a small run is killed with SIGKILL at random moments, many times, and
+//! resumed each time. At the end the metrics hold one line per iteration, `best.ckpt` matches
+//! `state.json`, and the weights equal those of a run that was never interrupted.
+#![cfg(unix)]
+
+use rand::{RngExt, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = r#"
+iterations = 6
+threads = 2
+[selfplay]
+per_iteration = 8
+in_flight = 4
+preset = "2x6"
+parallel_batch_size = 2
+[deal]
+players = [3, 4]
+cards_min = 1
+cards_max = 3
+[net]
+preset = "tiny"
+[learner]
+batch_size = 16
+min_buffer = 16
+[buffer]
+capacity = 500
+[arena]
+every = 2
+rounds = 3
+players = 3
+cards = 2
+preset = "1x4"
+opponents = ["random"]
+"#;
+
+fn folder(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("blob-crash-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn train(config: &Path, out: &Path, resume: bool) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_train"));
+    c.arg("--config")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if resume {
+        c.arg("--resume");
+    }
+    c
+}
+
+/// The network's outputs on fixed inputs (equal outputs: equal weights for our purposes).
+fn outputs(path: &Path) -> Vec<f32> {
+    use burn::tensor::{Tensor, TensorData};
+    use model::backend::Cpu;
+    let device = Default::default();
+    let (net, _) = model::checkpoint::load_any::<Cpu>(path, &device).unwrap();
+    let n = 8;
+    let inputs: Vec<f32> = (0..n * 256)
+        .map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.5)
+        .collect();
+    let x = Tensor::<Cpu, 2>::from_data(TensorData::new(inputs, [n, 256]), &device);
+    let m = Tensor::<Cpu, 2>::from_data(TensorData::new(vec![1.0f32; n * 52], [n, 52]), &device);
+    let out = net.forward(x, m);
+    let mut v = out.log_policy.into_data().to_vec::<f32>().unwrap();
+    v.extend(out.values.into_data().to_vec::<f32>().unwrap());
+    v
+}
+
+#[test]
+fn killed_at_random_moments_and_resumed_it_ends_as_an_uninterrupted_run() {
+    let dir = folder("runs");
+    let config = dir.join("crash.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+
+    let straight = dir.join("straight");
+    let t0 = Instant::now();
+    let done = train(&config, &straight, false).output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let full = t0.elapsed();
+
+    let out = dir.join("killed");
+    let mut rng = game::GameRng::seed_from_u64(7);
+    let mut kills = 0;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        assert!(attempts < 60, "the run never finished");
+        let resume = train::state::locate(&out).is_some();
+        let mut child = train(&config, &out, resume).spawn().unwrap();
+        // A kill at a random moment from the start-up to 30% of the whole run's length: each
+        // attempt gets at most about two iterations further, so the run ends after many
+        // kills, some in self-play, some in training, the arena or a commit.
+        let wait = full.mul_f64(rng.random_range(0.02..0.3));
+        let deadline = Instant::now() + wait;
+        let finished = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        match finished {
+            Some(status) => {
+                let mut err = String::new();
+                use std::io::Read;
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                assert!(status.success(), "a resumed run failed: {err}");
+                break;
+            }
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    eprintln!("{kills} kills in {attempts} attempts");
+    assert!(kills >= 4, "only {kills} kills: the test did not test much");
+
+    // One metrics line per iteration, in order, in the folder and in the checkpoint.
+    for path in [
+        out.join("metrics.jsonl"),
+        out.join("checkpoint/metrics.jsonl"),
+    ] {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let records = train::metrics::from_jsonl(&text, "metrics").unwrap();
+        let iterations: Vec<u64> = records.iter().map(|r| r.iteration).collect();
+        assert_eq!(iterations, [0, 1, 2, 3, 4, 5], "{}", path.display());
+    }
+    // best.ckpt loads and is the network state.json names.
+    let dir_state = train::state::locate(&out).unwrap();
+    let st = train::state::load_state(&dir_state).unwrap();
+    assert_eq!(st.completed, 6);
+    let info = model::checkpoint::read_info(&out.join("best.ckpt")).unwrap();
+    assert_eq!(info.meta.iteration, st.best_iteration);
+    // The same weights as the uninterrupted run.
+    for f in ["checkpoint/weights.ckpt", "best.ckpt"] {
+        assert_eq!(outputs(&straight.join(f)), outputs(&out.join(f)), "{f}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
