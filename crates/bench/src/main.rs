@@ -231,16 +231,15 @@ fn inference_cmd(a: InferenceArgs) -> Result<()> {
     let mut rows = Vec::new();
     for net in &nets {
         for &b in &a.batch {
-            rows.push(match kind {
-                DeviceKind::Cpu => inference::run::<model::backend::Cpu>(
+            rows.push(
+                kind.run(Inference {
                     net,
-                    b,
-                    a.seconds,
-                    Default::default(),
-                    "cpu",
-                )?,
-                DeviceKind::Cuda => inference_cuda(net, b, a.seconds)?,
-            });
+                    batch: b,
+                    seconds: a.seconds,
+                    device: kind,
+                })
+                .map_err(|e| anyhow::anyhow!("--device {kind}: {e}"))??,
+            );
         }
     }
     println!("{}", inference::render(&rows));
@@ -250,20 +249,20 @@ fn inference_cmd(a: InferenceArgs) -> Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "cuda")]
-fn inference_cuda(net: &NetSpec, b: usize, seconds: f64) -> Result<inference::InferenceRow> {
-    inference::run::<model::backend::Gpu>(
-        net,
-        b,
-        seconds,
-        model::backend::GpuDevice::new(0),
-        "cuda",
-    )
+/// One `bench inference` row, on whichever backend the device picks.
+struct Inference<'a> {
+    net: &'a NetSpec,
+    batch: usize,
+    seconds: f64,
+    device: DeviceKind,
 }
 
-#[cfg(not(feature = "cuda"))]
-fn inference_cuda(_: &NetSpec, _: usize, _: f64) -> Result<inference::InferenceRow> {
-    anyhow::bail!("--device cuda: {}", model::backend::NO_CUDA_FEATURE)
+impl model::backend::OnBackend for Inference<'_> {
+    type Output = Result<inference::InferenceRow>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let name = self.device.to_string();
+        inference::run::<B::InnerBackend>(self.net, self.batch, self.seconds, device, &name)
+    }
 }
 
 fn train_cmd(a: TrainArgs) -> Result<()> {

@@ -163,20 +163,22 @@ impl SelfplayCase {
 /// Measures one configuration.
 pub fn run_case(case: &SelfplayCase) -> Result<SelfplayRow> {
     let cfg = case.validate()?;
-    match case.device {
-        DeviceKind::Cpu => run_on::<model::backend::Cpu>(case, &cfg, Default::default()),
-        DeviceKind::Cuda => run_cuda(case, &cfg),
+    case.device
+        .run(Measure { case, cfg: &cfg })
+        .map_err(|e| anyhow::anyhow!("--device {}: {e}", case.device))?
+}
+
+/// One measurement, on whichever backend the case's device picks.
+struct Measure<'a> {
+    case: &'a SelfplayCase,
+    cfg: &'a SelfPlayConfig,
+}
+
+impl model::backend::OnBackend for Measure<'_> {
+    type Output = Result<SelfplayRow>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        run_on::<B::InnerBackend>(self.case, self.cfg, device)
     }
-}
-
-#[cfg(feature = "cuda")]
-fn run_cuda(case: &SelfplayCase, cfg: &SelfPlayConfig) -> Result<SelfplayRow> {
-    run_on::<model::backend::Gpu>(case, cfg, model::backend::GpuDevice::new(0))
-}
-
-#[cfg(not(feature = "cuda"))]
-fn run_cuda(_: &SelfplayCase, _: &SelfPlayConfig) -> Result<SelfplayRow> {
-    bail!("--device cuda: {}", model::backend::NO_CUDA_FEATURE)
 }
 
 fn run_on<B: Backend>(

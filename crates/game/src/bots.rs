@@ -13,14 +13,20 @@ use crate::setup::MAX_PLAYERS;
 use crate::{GameRng, rng_from_seed};
 use rand::RngExt;
 
-/// A player. `act` is called only when `obs.seat()` is the seat to act, and must return one of
-/// `obs.legal_actions()` (as an [`Action`] of the current phase).
-pub trait Bot {
-    fn act(&mut self, obs: &Observation) -> Action;
+/// A player: the bots here, the network-free searches of `mcts`, the network agents of
+/// `train`. It decides from an [`Observation`] only, so it cannot see hidden cards.
+pub trait Player {
+    /// Chooses one of `obs.legal_actions()`, as an action index (bid k = k, a card = its
+    /// index; [`action_of`] turns it into an [`Action`]). Only called when `obs.seat()` is the
+    /// seat to act.
+    fn act(&mut self, obs: &Observation) -> usize;
+
+    /// A short name for messages and tables, such as its arena spec.
+    fn name(&self) -> &str;
 }
 
 /// The action with index `index` in the phase of `obs` (bid k or card k).
-fn action_of(obs: &Observation, index: usize) -> Action {
+pub fn action_of(obs: &Observation, index: usize) -> Action {
     match obs.public.phase() {
         Phase::Bidding => Action::Bid(index as u8),
         _ => Action::Play(Card::from_index_unchecked(index as u8)),
@@ -43,12 +49,16 @@ impl RandomBot {
     }
 }
 
-impl Bot for RandomBot {
-    fn act(&mut self, obs: &Observation) -> Action {
+impl Player for RandomBot {
+    fn act(&mut self, obs: &Observation) -> usize {
         let legal = obs.legal_actions();
         assert!(!legal.is_empty(), "RandomBot asked to act out of turn");
         let k = self.rng.random_range(0..legal.len());
-        action_of(obs, legal.nth(k).expect("k < number of legal actions"))
+        legal.nth(k).expect("k < number of legal actions")
+    }
+
+    fn name(&self) -> &str {
+        "random"
     }
 }
 
@@ -184,8 +194,9 @@ impl HeuristicBot {
     }
 }
 
-impl Bot for HeuristicBot {
-    fn act(&mut self, obs: &Observation) -> Action {
+impl HeuristicBot {
+    /// The bot's choice as an [`Action`].
+    pub fn choose(&self, obs: &Observation) -> Action {
         assert!(
             obs.public.to_act() == obs.seat() && !obs.public.is_over(),
             "HeuristicBot asked to act out of turn"
@@ -194,6 +205,16 @@ impl Bot for HeuristicBot {
             Phase::Bidding => self.bid(obs),
             _ => Action::Play(self.play(obs)),
         }
+    }
+}
+
+impl Player for HeuristicBot {
+    fn act(&mut self, obs: &Observation) -> usize {
+        self.choose(obs).index()
+    }
+
+    fn name(&self) -> &str {
+        "heuristic"
     }
 }
 
@@ -265,8 +286,8 @@ fn lead_high(obs: &Observation, legal: CardSet) -> Card {
 
 /// Plays `round` to the end with `bots[seat]` acting for each seat, and returns the scores.
 ///
-/// Panics if `bots` does not have one bot per seat or a bot returns an illegal action.
-pub fn play_round(round: &mut Round, bots: &mut [&mut dyn Bot]) -> [u8; MAX_PLAYERS] {
+/// Panics if `bots` does not have one player per seat or one returns an illegal action.
+pub fn play_round(round: &mut Round, bots: &mut [&mut dyn Player]) -> [u8; MAX_PLAYERS] {
     assert_eq!(
         bots.len(),
         round.public().players(),
@@ -274,7 +295,8 @@ pub fn play_round(round: &mut Round, bots: &mut [&mut dyn Bot]) -> [u8; MAX_PLAY
     );
     while !round.is_over() {
         let seat = round.to_act();
-        let action = bots[seat].act(&round.observation(seat));
+        let obs = round.observation(seat);
+        let action = action_of(&obs, bots[seat].act(&obs));
         if let Err(e) = round.apply(action) {
             panic!("bot of seat {seat} chose an illegal action ({action}): {e}");
         }
@@ -311,7 +333,7 @@ mod tests {
     }
 
     fn heuristic(r: &Round) -> Action {
-        HeuristicBot.act(&r.observation(r.to_act()))
+        HeuristicBot.choose(&r.observation(r.to_act()))
     }
 
     /// Whether `a` is one of the legal actions and of the phase's kind (a bid index and a card
@@ -340,11 +362,14 @@ mod tests {
                         let seat = r.to_act();
                         let obs = r.observation(seat);
                         // Alternate who acts, so each bot meets positions the other made.
-                        let a = if (seat + rep as usize).is_multiple_of(2) {
-                            heuristic.act(&obs)
-                        } else {
-                            random.act(&obs)
-                        };
+                        let a = action_of(
+                            &obs,
+                            if (seat + rep as usize).is_multiple_of(2) {
+                                heuristic.act(&obs)
+                            } else {
+                                random.act(&obs)
+                            },
+                        );
                         assert!(is_legal(&obs, a), "{a} is illegal in {obs:?}");
                         r.apply(a).unwrap();
                         decisions += 1;
@@ -365,7 +390,7 @@ mod tests {
             (0..200).map(|_| bot.act(&obs)).collect::<Vec<_>>()
         };
         assert_eq!(picks(5), picks(5));
-        let seen: std::collections::HashSet<Action> = picks(5).into_iter().collect();
+        let seen: std::collections::HashSet<usize> = picks(5).into_iter().collect();
         // All 9 bids 0..=8 show up in 200 uniform draws (each is missed with chance < 1e-9).
         assert_eq!(seen.len(), 9);
     }
@@ -435,7 +460,8 @@ mod tests {
             let deal = Round::deal(cfg, &mut rng_from_seed(seed));
             let (mut a, mut b) = (deal, deal);
             let mut bots = [HeuristicBot; 4];
-            let mut refs: Vec<&mut dyn Bot> = bots.iter_mut().map(|b| b as &mut dyn Bot).collect();
+            let mut refs: Vec<&mut dyn Player> =
+                bots.iter_mut().map(|b| b as &mut dyn Player).collect();
             let sa = play_round(&mut a, &mut refs);
             let sb = play_round(&mut b, &mut refs);
             assert_eq!(sa, sb);
@@ -465,8 +491,8 @@ mod tests {
             let cfg = RoundConfig::new(4, 5, TRUMP_ROTATION[i % 5], ((i / 4) % 4) as u64).unwrap();
             let mut r = Round::deal(cfg, &mut rng);
             let mut heuristic = HeuristicBot;
-            let mut bots: Vec<&mut dyn Bot> =
-                randoms.iter_mut().map(|b| b as &mut dyn Bot).collect();
+            let mut bots: Vec<&mut dyn Player> =
+                randoms.iter_mut().map(|b| b as &mut dyn Player).collect();
             bots[h_seat] = &mut heuristic;
             let scores = play_round(&mut r, &mut bots);
             let h = scores[h_seat] as f64;

@@ -35,6 +35,7 @@ pub struct RolloutAgent {
     evaluator: RolloutEvaluator,
     seed: u64,
     decisions: u64,
+    name: String,
 }
 
 impl RolloutAgent {
@@ -50,6 +51,7 @@ impl RolloutAgent {
             evaluator: RolloutEvaluator::new(seed),
             seed,
             decisions: 0,
+            name: format!("rollout:{simulations}"),
         }
     }
 
@@ -63,11 +65,24 @@ impl RolloutAgent {
         &self.params
     }
 
-    /// Searches the decision of `obs`'s seat and returns the most visited action.
-    pub fn choose(&mut self, obs: &Observation) -> Result<usize, SearchError> {
+    /// Searches the decision of `obs`'s seat and returns the most visited action, or why
+    /// `obs` is no decision of its seat.
+    pub fn try_act(&mut self, obs: &Observation) -> Result<usize, SearchError> {
         self.decisions += 1;
         let seed = game::seeds::decision(self.seed, self.decisions);
         let result = search_blocking(obs, &self.params, &mut self.evaluator, seed)?;
         Ok(result.best_action())
+    }
+}
+
+impl game::Player for RolloutAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        // Only fails when asked out of turn, which the contract of `act` rules out.
+        self.try_act(obs)
+            .unwrap_or_else(|e| panic!("{} asked to act where it cannot: {e}", self.name))
+    }
+
+    fn name(&self) -> &str {
+        &self.name
     }
 }

@@ -259,6 +259,7 @@ pub struct IsmctsAgent {
     params: IsmctsParams,
     seed: u64,
     decisions: u64,
+    name: String,
 }
 
 impl IsmctsAgent {
@@ -268,6 +269,7 @@ impl IsmctsAgent {
 
     pub fn with_params(params: IsmctsParams, seed: u64) -> IsmctsAgent {
         IsmctsAgent {
+            name: format!("ismcts:{}", params.simulations),
             params,
             seed,
             decisions: 0,
@@ -278,10 +280,23 @@ impl IsmctsAgent {
         &self.params
     }
 
-    /// Searches the decision of `obs`'s seat and returns the most visited action.
-    pub fn choose(&mut self, obs: &Observation) -> Result<usize, SearchError> {
+    /// Searches the decision of `obs`'s seat and returns the most visited action, or why
+    /// `obs` is no decision of its seat.
+    pub fn try_act(&mut self, obs: &Observation) -> Result<usize, SearchError> {
         self.decisions += 1;
         let seed = game::seeds::decision(self.seed, self.decisions);
         Ok(ismcts_search(obs, &self.params, seed)?.best_action())
+    }
+}
+
+impl game::Player for IsmctsAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        // Only fails when asked out of turn, which the contract of `act` rules out.
+        self.try_act(obs)
+            .unwrap_or_else(|e| panic!("{} asked to act where it cannot: {e}", self.name))
+    }
+
+    fn name(&self) -> &str {
+        &self.name
     }
 }

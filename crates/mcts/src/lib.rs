@@ -8,7 +8,6 @@
 //!   thread can drive many searches and batch their requests.
 //! - [`evaluator`]: the seam to whatever scores positions (a network lives in another crate);
 //!   uniform, random and rollout evaluators for tests and the baseline.
-//! - [`reuse`]: keeping sound subtrees between decisions.
 //! - [`agent`]: a blocking wrapper and the network-free baseline agent.
 //! - [`ismcts`]: the textbook information-set MCTS with random playouts (a network-free
 //!   baseline: one tree over the searcher's information set, a fresh world per simulation).
@@ -20,7 +19,6 @@ pub mod info_set;
 pub mod ismcts;
 pub mod params;
 pub mod result;
-pub mod reuse;
 pub mod search;
 mod tree;
 pub mod value;
@@ -34,6 +32,5 @@ pub use info_set::InfoSetSearch;
 pub use ismcts::{IsmctsAgent, IsmctsParams, ismcts_search};
 pub use params::{Fpu, ParamsError, Preset, SearchKind, SearchParams};
 pub use result::{SearchResult, TemperatureSchedule};
-pub use reuse::reuse;
 pub use search::{Determinized, Search, SearchError, Step};
 pub use tree::masked_softmax;

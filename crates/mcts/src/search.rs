@@ -136,21 +136,6 @@ impl Search {
             Search::InfoSet(_) => &[],
         }
     }
-
-    /// The world trees, for subtree reuse (none for an information-set search).
-    pub(crate) fn into_trees(self) -> (Observation, Vec<Tree>) {
-        match self {
-            Search::Determinized(d) => (d.obs, d.trees),
-            Search::InfoSet(i) => (*i.observation(), Vec::new()),
-        }
-    }
-
-    /// Starts from these trees instead of sampling worlds (subtree reuse; determinized only).
-    pub(crate) fn set_trees(&mut self, trees: Vec<Tree>) {
-        if let Search::Determinized(d) = self {
-            d.trees = trees;
-        }
-    }
 }
 
 /// The determinized search: W sampled worlds, each searched in its own tree.

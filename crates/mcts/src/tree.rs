@@ -223,18 +223,6 @@ impl Tree {
         }
         p
     }
-
-    /// The child of `node` reached by `action`, if `node` is expanded.
-    pub fn child(&self, node: u32, action: usize) -> Option<u32> {
-        let n = &self.nodes[node as usize];
-        (n.kind == NodeKind::Expanded)
-            .then(|| {
-                n.children()
-                    .find(|&i| self.nodes[i].action as usize == action)
-            })
-            .flatten()
-            .map(|i| i as u32)
-    }
 }
 
 /// Softmax of `logits` over the legal actions (0 elsewhere). Non-finite logits count as very

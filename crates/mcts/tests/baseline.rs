@@ -3,22 +3,23 @@
 mod common;
 
 use common::rng;
-use game::bots::{Bot, RandomBot};
-use game::{Action, Observation, Round, RoundConfig, TRUMP_ROTATION};
+use game::bots::{Player, RandomBot};
+use game::{Observation, Round, RoundConfig, TRUMP_ROTATION};
 use mcts::RolloutAgent;
 use rand::RngExt;
 
 /// A network-free search as a bot; every action it picks is checked legal.
 struct Searcher<F: FnMut(&Observation) -> usize>(F);
 
-impl<F: FnMut(&Observation) -> usize> Bot for Searcher<F> {
-    fn act(&mut self, obs: &Observation) -> Action {
+impl<F: FnMut(&Observation) -> usize> Player for Searcher<F> {
+    fn act(&mut self, obs: &Observation) -> usize {
         let a = (self.0)(obs);
         assert!(obs.legal_actions().contains(a), "illegal action {a}");
-        match obs.public.phase() {
-            game::Phase::Bidding => Action::Bid(a as u8),
-            _ => Action::Play(game::Card::new(a as u8).unwrap()),
-        }
+        a
+    }
+
+    fn name(&self) -> &str {
+        "searcher"
     }
 }
 
@@ -50,7 +51,7 @@ fn against_random_play<F: FnMut(&Observation) -> usize>(
 fn rollout_search_beats_random_play() {
     let (mine, theirs) = against_random_play(12, |deal| {
         let mut agent = RolloutAgent::new(60, deal);
-        move |obs: &Observation| agent.choose(obs).unwrap()
+        move |obs: &Observation| agent.try_act(obs).unwrap()
     });
     assert!(
         mine > theirs + 3.0,
@@ -72,7 +73,7 @@ fn budget_is_spread_over_worlds() {
 fn ismcts_plays_legal_moves_and_beats_random_play() {
     let (mine, theirs) = against_random_play(14, |deal| {
         let mut agent = mcts::IsmctsAgent::new(60, deal);
-        move |obs: &Observation| agent.choose(obs).unwrap()
+        move |obs: &Observation| agent.try_act(obs).unwrap()
     });
     assert!(
         mine > theirs + 3.0,

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{HashEvaluator, blocking_and_joint, random_position, rng};
-use game::bots::{Bot, RandomBot};
-use game::{Action, Observation, Round, RoundConfig, TRUMP_ROTATION, encode};
+use game::bots::{Player, RandomBot};
+use game::{Observation, Round, RoundConfig, TRUMP_ROTATION, encode};
 use mcts::{
     Evaluator, RandomEvaluator, RolloutEvaluator, Search, SearchKind, SearchParams, Step,
     UniformEvaluator, search_blocking,
@@ -124,16 +124,16 @@ fn many_searches_on_one_thread_match_blocking_searches() {
 
 struct Searcher(SearchParams, RolloutEvaluator, u64);
 
-impl Bot for Searcher {
-    fn act(&mut self, obs: &Observation) -> Action {
+impl Player for Searcher {
+    fn act(&mut self, obs: &Observation) -> usize {
         self.2 += 1;
-        let a = search_blocking(obs, &self.0, &mut self.1, self.2)
+        search_blocking(obs, &self.0, &mut self.1, self.2)
             .unwrap()
-            .best_action();
-        match obs.public.phase() {
-            game::Phase::Bidding => Action::Bid(a as u8),
-            _ => Action::Play(game::Card::new(a as u8).unwrap()),
-        }
+            .best_action()
+    }
+
+    fn name(&self) -> &str {
+        "searcher"
     }
 }
 

@@ -67,7 +67,28 @@ impl fmt::Display for DeviceKind {
     }
 }
 
+/// Work written once, generic over the backend, that [`DeviceKind::run`] starts on the backend
+/// a device name picks (the one place that knows which backends a build has). `B` is the
+/// training backend (with autodiff); inference uses `B::InnerBackend` on the same device.
+pub trait OnBackend {
+    type Output;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output;
+}
+
 impl DeviceKind {
+    /// Runs `task` on this device's backend, after checking that the device can be used
+    /// here ([`DeviceKind::check`]); the error says why not.
+    pub fn run<T: OnBackend>(self, task: T) -> Result<T::Output, String> {
+        self.check()?;
+        match self {
+            DeviceKind::Cpu => Ok(task.run::<CpuAutodiff>(Default::default())),
+            #[cfg(feature = "cuda")]
+            DeviceKind::Cuda => Ok(task.run::<GpuAutodiff>(GpuDevice::new(0))),
+            #[cfg(not(feature = "cuda"))]
+            DeviceKind::Cuda => Err(NO_CUDA_FEATURE.to_string()),
+        }
+    }
+
     /// Whether this device can be used by this binary on this machine.
     pub fn check(self) -> Result<(), String> {
         match self {

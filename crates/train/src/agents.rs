@@ -1,115 +1,29 @@
 //! Players for the arena, named by short specs: `random`, `heuristic`, `rollout:SIMS`,
 //! `ismcts:SIMS`, `net:CHECKPOINT[:PRESET]`.
 //!
-//! An [`Agent`] decides from an [`Observation`] only (its hand and public information), so
-//! it cannot see hidden cards. Network agents live in another module: the caller hands
+//! An agent ([`game::Player`]) decides from an [`game::Observation`] only (its hand and public
+//! information), so it cannot see hidden cards. Network agents live in another module: the caller hands
 //! [`AgentSpec::build`] a [`NetAgentFactory`] that makes them.
 
 use anyhow::{Result, anyhow};
-use game::{Bot, HeuristicBot, Observation, RandomBot};
+use game::{HeuristicBot, Player, RandomBot};
 use mcts::{IsmctsAgent, Preset, RolloutAgent};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-/// A player in the arena.
-pub trait Agent {
-    /// Chooses an action index (bid k = k, card = card index) among `obs.legal_actions()`.
-    /// Only called when `obs.seat()` is the seat to act.
-    fn act(&mut self, obs: &Observation) -> usize;
-
-    /// A short name for messages, such as its spec.
-    fn name(&self) -> &str;
-}
-
 /// Makes network agents for `net:` specs. Called once per seat of every table (with a seed
 /// per seat), from several threads at once: load a checkpoint once and hand out cheap agents.
 pub trait NetAgentFactory: Sync {
-    fn build(&self, checkpoint: &Path, preset: Preset, seed: u64) -> Result<Box<dyn Agent>>;
+    fn build(&self, checkpoint: &Path, preset: Preset, seed: u64) -> Result<Box<dyn Player>>;
 }
 
 impl<F> NetAgentFactory for F
 where
-    F: Fn(&Path, Preset, u64) -> Result<Box<dyn Agent>> + Sync,
+    F: Fn(&Path, Preset, u64) -> Result<Box<dyn Player>> + Sync,
 {
-    fn build(&self, checkpoint: &Path, preset: Preset, seed: u64) -> Result<Box<dyn Agent>> {
+    fn build(&self, checkpoint: &Path, preset: Preset, seed: u64) -> Result<Box<dyn Player>> {
         self(checkpoint, preset, seed)
-    }
-}
-
-/// Uniformly random legal actions.
-pub struct RandomAgent(RandomBot);
-
-impl RandomAgent {
-    pub fn new(seed: u64) -> RandomAgent {
-        RandomAgent(RandomBot::new(seed))
-    }
-}
-
-impl Agent for RandomAgent {
-    fn act(&mut self, obs: &Observation) -> usize {
-        self.0.act(obs).index()
-    }
-    fn name(&self) -> &str {
-        "random"
-    }
-}
-
-/// The rule-of-thumb bot of the game crate (deterministic).
-pub struct HeuristicAgent;
-
-impl Agent for HeuristicAgent {
-    fn act(&mut self, obs: &Observation) -> usize {
-        HeuristicBot.act(obs).index()
-    }
-    fn name(&self) -> &str {
-        "heuristic"
-    }
-}
-
-/// A search that needs no network, as an arena agent: determinized MCTS with random rollouts
-/// (`rollout:SIMS`) or the textbook information-set MCTS (`ismcts:SIMS`).
-pub struct NetworkFreeAgent {
-    search: NetworkFreeSearch,
-    name: String,
-}
-
-enum NetworkFreeSearch {
-    Rollout(RolloutAgent),
-    Ismcts(IsmctsAgent),
-}
-
-impl NetworkFreeAgent {
-    pub fn rollout(simulations: usize, seed: u64) -> NetworkFreeAgent {
-        NetworkFreeAgent {
-            search: NetworkFreeSearch::Rollout(RolloutAgent::new(simulations, seed)),
-            name: format!("rollout:{simulations}"),
-        }
-    }
-
-    pub fn ismcts(simulations: usize, seed: u64) -> NetworkFreeAgent {
-        NetworkFreeAgent {
-            search: NetworkFreeSearch::Ismcts(IsmctsAgent::new(simulations, seed)),
-            name: format!("ismcts:{simulations}"),
-        }
-    }
-}
-
-impl Agent for NetworkFreeAgent {
-    fn act(&mut self, obs: &Observation) -> usize {
-        let choice = match &mut self.search {
-            NetworkFreeSearch::Rollout(a) => a.choose(obs),
-            NetworkFreeSearch::Ismcts(a) => a.choose(obs),
-        };
-        // The search only fails when asked out of turn or after the round, which the
-        // contract of `act` rules out: a failure here is the caller's bug.
-        match choice {
-            Ok(action) => action,
-            Err(e) => panic!("{} asked to act where it cannot: {e}", self.name),
-        }
-    }
-    fn name(&self) -> &str {
-        &self.name
     }
 }
 
@@ -239,16 +153,12 @@ impl fmt::Display for AgentSpec {
 impl AgentSpec {
     /// A fresh agent whose random choices all follow from `seed`. `net` makes `net:` agents;
     /// without it they are refused.
-    pub fn build(&self, seed: u64, net: Option<&dyn NetAgentFactory>) -> Result<Box<dyn Agent>> {
+    pub fn build(&self, seed: u64, net: Option<&dyn NetAgentFactory>) -> Result<Box<dyn Player>> {
         Ok(match self {
-            AgentSpec::Random => Box::new(RandomAgent::new(seed)),
-            AgentSpec::Heuristic => Box::new(HeuristicAgent),
-            AgentSpec::Rollout { simulations } => {
-                Box::new(NetworkFreeAgent::rollout(*simulations, seed))
-            }
-            AgentSpec::Ismcts { simulations } => {
-                Box::new(NetworkFreeAgent::ismcts(*simulations, seed))
-            }
+            AgentSpec::Random => Box::new(RandomBot::new(seed)),
+            AgentSpec::Heuristic => Box::new(HeuristicBot),
+            AgentSpec::Rollout { simulations } => Box::new(RolloutAgent::new(*simulations, seed)),
+            AgentSpec::Ismcts { simulations } => Box::new(IsmctsAgent::new(*simulations, seed)),
             AgentSpec::Net { checkpoint, preset } => {
                 let factory = net.ok_or_else(|| {
                     anyhow!("{self}: net agents need a network backend, and none was given")
@@ -326,8 +236,8 @@ mod tests {
         let spec: AgentSpec = "net:ckpt".parse().unwrap();
         let e = spec.build(1, None).err().unwrap().to_string();
         assert!(e.contains("net agents need a network backend"), "{e}");
-        let factory = |_: &Path, _: Preset, seed: u64| -> Result<Box<dyn Agent>> {
-            Ok(Box::new(RandomAgent::new(seed)))
+        let factory = |_: &Path, _: Preset, seed: u64| -> Result<Box<dyn Player>> {
+            Ok(Box::new(RandomBot::new(seed)))
         };
         assert!(spec.build(1, Some(&factory)).is_ok());
     }

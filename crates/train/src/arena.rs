@@ -17,8 +17,9 @@ mod report;
 pub use cli::{ArenaArgs, arena_main, arena_main_with};
 pub use report::{AgentStats, ArenaReport, mean_ci95};
 
-use crate::agents::{Agent, AgentSpec, NetAgentFactory};
+use crate::agents::{AgentSpec, NetAgentFactory};
 use anyhow::{Context, Result, bail, ensure};
+use game::Player;
 use game::seeds;
 use game::{Game, GameConfig, GameRng, Observation, Round, RoundConfig, TRUMP_ROTATION};
 use rand::{RngExt, SeedableRng};
@@ -320,7 +321,7 @@ fn deal_for(format: &Format, seed: u64, unit: usize) -> Deal {
 }
 
 /// Asks the agent of `seat` and checks its answer.
-fn choose(agents: &mut [Box<dyn Agent>], obs: &Observation) -> Result<usize> {
+fn choose(agents: &mut [Box<dyn Player>], obs: &Observation) -> Result<usize> {
     let seat = obs.seat();
     let a = agents[seat].act(obs);
     if !obs.legal_actions().contains(a) {
@@ -335,7 +336,7 @@ fn choose(agents: &mut [Box<dyn Agent>], obs: &Observation) -> Result<usize> {
 fn play_table(
     deal: &Deal,
     seating: &[usize],
-    agents: &mut [Box<dyn Agent>],
+    agents: &mut [Box<dyn Player>],
 ) -> Result<TableResult> {
     let p = seating.len();
     match deal {

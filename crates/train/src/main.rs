@@ -148,13 +148,13 @@ fn real_main() -> anyhow::Result<()> {
     );
     let kind: model::backend::DeviceKind =
         cfg.device.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    kind.check().map_err(anyhow::Error::msg)?;
-    let summary = match kind {
-        model::backend::DeviceKind::Cpu => {
-            run::<model::backend::CpuAutodiff>(&cfg, Default::default(), &opts, stop)?
-        }
-        model::backend::DeviceKind::Cuda => run_cuda(&cfg, &opts, stop)?,
-    };
+    let summary = kind
+        .run(Training {
+            cfg: &cfg,
+            opts: &opts,
+            stop,
+        })
+        .map_err(anyhow::Error::msg)??;
     if summary.interrupted {
         println!(
             "stopped after {} finished iterations; continue with --resume (checkpoint in {})",
@@ -172,20 +172,16 @@ fn real_main() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "cuda")]
-fn run_cuda(
-    cfg: &TrainConfig,
-    opts: &RunOptions,
+/// The training run, on whichever backend the config's device picks.
+struct Training<'a> {
+    cfg: &'a TrainConfig,
+    opts: &'a RunOptions,
     stop: Arc<AtomicBool>,
-) -> anyhow::Result<train::run::RunSummary> {
-    run::<model::backend::GpuAutodiff>(cfg, model::backend::GpuDevice::new(0), opts, stop)
 }
 
-#[cfg(not(feature = "cuda"))]
-fn run_cuda(
-    _: &TrainConfig,
-    _: &RunOptions,
-    _: Arc<AtomicBool>,
-) -> anyhow::Result<train::run::RunSummary> {
-    anyhow::bail!(model::backend::NO_CUDA_FEATURE)
+impl model::backend::OnBackend for Training<'_> {
+    type Output = anyhow::Result<train::run::RunSummary>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        run::<B>(self.cfg, device, self.opts, self.stop)
+    }
 }

@@ -2,7 +2,6 @@
 //! iteration, and `status.json`.
 
 use model::files::write_atomic_io as write_atomic;
-use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -138,64 +137,27 @@ pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
     )
 }
 
+/// One of the run's charts, against the iteration.
 fn plot_lines(
     path: &Path,
     title: &str,
     y_label: &str,
     series: &[(&str, Vec<(f64, f64)>)],
 ) -> Result<(), String> {
-    let points = series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in points {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if x0 > x1 {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-    }
-    let pad = ((y1 - y0) * 0.1).max(0.05);
-    let tmp = path.with_extension("svg.tmp");
-    {
-        let root = SVGBackend::new(&tmp, (800, 480)).into_drawing_area();
-        let err = |e: &dyn std::fmt::Display| format!("plot {}: {e}", path.display());
-        root.fill(&WHITE).map_err(|e| err(&e))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1.max(x0 + 1.0), (y0 - pad)..(y1 + pad))
-            .map_err(|e| err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("iteration")
-            .y_desc(y_label)
-            .draw()
-            .map_err(|e| err(&e))?;
-        for (i, (name, pts)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
-                .map_err(|e| err(&e))?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                .map_err(|e| err(&e))?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| err(&e))?;
-        root.present().map_err(|e| err(&e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| format!("plot {}: {e}", path.display()))
+    let chart = plot::Chart {
+        title,
+        x_label: "iteration",
+        y_label,
+        y_from_zero: false,
+    };
+    let series: Vec<plot::Series> = series
+        .iter()
+        .map(|(name, points)| plot::Series {
+            name,
+            points: points.clone(),
+        })
+        .collect();
+    plot::line_chart(path, &chart, &series)
 }
 
 /// The run's state for a person or a script to read: written atomically.

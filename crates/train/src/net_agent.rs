@@ -2,9 +2,10 @@
 //! No noise, temperature 0: it plays the most visited move. Agents run on any backend: the
 //! arena command's on the CPU, the training gate's on the training device.
 
-use crate::agents::{Agent, NetAgentFactory};
+use crate::agents::NetAgentFactory;
 use burn::tensor::backend::Backend;
 use game::Observation;
+use game::Player;
 use mcts::{Preset, SearchParams, search_blocking};
 use model::backend::Cpu;
 use model::checkpoint;
@@ -52,7 +53,7 @@ impl<B: Backend> NetAgent<B> {
     }
 }
 
-impl<B: Backend> Agent for NetAgent<B> {
+impl<B: Backend> Player for NetAgent<B> {
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
         let seed = game::seeds::decision(self.seed, self.decisions);
@@ -117,7 +118,7 @@ impl<B: Backend> NetFactory<B> {
 }
 
 impl<B: Backend> NetAgentFactory for NetFactory<B> {
-    fn build(&self, path: &Path, preset: Preset, seed: u64) -> anyhow::Result<Box<dyn Agent>> {
+    fn build(&self, path: &Path, preset: Preset, seed: u64) -> anyhow::Result<Box<dyn Player>> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         let (net, rounds_only) = match loaded.get(path) {
             Some(entry) => entry.clone(),

@@ -160,16 +160,7 @@ pub fn run<B: AutodiffBackend>(
         let record = record(it, t0, &played, &learned, verdict, &run);
         println!("{}", summary_line(&record, cfg.iterations));
         run.records.push(record);
-        checkpoint::commit(
-            out,
-            cfg,
-            &run.state,
-            &run.learner,
-            &run.buffer,
-            &run.best_bytes,
-            &run.records,
-        )?;
-        checkpoint::publish(out, &run.best_bytes, &run.records)?;
+        run.commit(cfg)?;
         status("done", &run);
     }
     drop(play);

@@ -3,11 +3,12 @@
 
 use clap::Parser;
 use game::{GameRng, Observation, Phase};
+use game::{HeuristicBot, Player, RandomBot};
 use mcts::Preset;
 use rand::{RngExt, SeedableRng};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use train::agents::{Agent, AgentSpec, HeuristicAgent, RandomAgent};
+use train::agents::AgentSpec;
 use train::arena::{AgentStats, ArenaArgs, ArenaConfig, ArenaReport, Format, run_arena};
 
 fn specs(list: &str) -> Vec<AgentSpec> {
@@ -171,8 +172,8 @@ fn games_mode_counts_games_won() {
 }
 
 /// A stand-in network agent: the heuristic under another name.
-fn fake_net(_: &Path, _: Preset, _: u64) -> anyhow::Result<Box<dyn Agent>> {
-    Ok(Box::new(HeuristicAgent))
+fn fake_net(_: &Path, _: Preset, _: u64) -> anyhow::Result<Box<dyn Player>> {
+    Ok(Box::new(HeuristicBot))
 }
 
 /// A weak stochastic player whose results depend on who sits around it: it bids the lowest
@@ -183,10 +184,10 @@ fn fake_net(_: &Path, _: Preset, _: u64) -> anyhow::Result<Box<dyn Agent>> {
 /// points per round ahead of the second (40,000 deals: 0.175 ± 0.029).
 struct Timid {
     rng: GameRng,
-    random: RandomAgent,
+    random: RandomBot,
 }
 
-impl Agent for Timid {
+impl Player for Timid {
     fn act(&mut self, obs: &Observation) -> usize {
         if self.rng.random::<f64>() < 0.1 {
             return self.random.act(obs);
@@ -198,7 +199,7 @@ impl Agent for Timid {
                 .next()
                 .expect("a bid is always legal");
         }
-        HeuristicAgent.act(obs)
+        HeuristicBot.act(obs)
     }
     fn name(&self) -> &str {
         "timid"
@@ -206,10 +207,10 @@ impl Agent for Timid {
 }
 
 /// Builds [`Timid`] agents for `net:` specs (the arena's way in for outside agents).
-fn timid(_: &Path, _: Preset, seed: u64) -> anyhow::Result<Box<dyn Agent>> {
+fn timid(_: &Path, _: Preset, seed: u64) -> anyhow::Result<Box<dyn Player>> {
     Ok(Box::new(Timid {
         rng: GameRng::seed_from_u64(seed),
-        random: RandomAgent::new(seed ^ 0x5EED),
+        random: RandomBot::new(seed ^ 0x5EED),
     }))
 }
 
@@ -276,7 +277,7 @@ fn net_agents_come_from_the_callers_factory() {
 
 /// Always answers action 60, which does not exist.
 struct Broken;
-impl Agent for Broken {
+impl Player for Broken {
     fn act(&mut self, _: &Observation) -> usize {
         60
     }
@@ -288,7 +289,7 @@ impl Agent for Broken {
 #[test]
 fn an_illegal_action_is_an_error_not_a_panic() {
     let broken =
-        |_: &Path, _: Preset, _: u64| -> anyhow::Result<Box<dyn Agent>> { Ok(Box::new(Broken)) };
+        |_: &Path, _: Preset, _: u64| -> anyhow::Result<Box<dyn Player>> { Ok(Box::new(Broken)) };
     let e = run_arena(&rounds("net:x,random", 10, 3, 2), Some(&broken)).unwrap_err();
     let msg = format!("{e:#}");
     assert!(msg.contains("broken") && msg.contains("not legal"), "{msg}");

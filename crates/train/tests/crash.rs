@@ -3,38 +3,18 @@
 //! `state.json`, and the weights equal those of a run that was never interrupted.
 #![cfg(unix)]
 
+mod common;
+
+use common::outputs;
 use rand::{RngExt, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CONFIG: &str = r#"
-iterations = 6
-threads = 2
-[selfplay]
-per_iteration = 8
-in_flight = 4
-preset = "2x6"
-parallel_batch_size = 2
-[deal]
-players = [3, 4]
-cards_min = 1
-cards_max = 3
-[net]
-preset = "tiny"
-[learner]
-batch_size = 16
-min_buffer = 16
-[buffer]
-capacity = 500
-[arena]
-every = 2
-rounds = 3
-players = 3
-cards = 2
-preset = "1x4"
-opponents = ["random"]
-"#;
+/// The tiny run of `common`, six iterations long.
+fn six_iterations() -> String {
+    common::TINY_TOML.replace("iterations = 2", "iterations = 6")
+}
 
 fn folder(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("blob-crash-{name}-{}", std::process::id()));
@@ -58,29 +38,12 @@ fn train(config: &Path, out: &Path, resume: bool) -> Command {
     c
 }
 
-/// The network's outputs on fixed inputs (equal outputs: equal weights for our purposes).
-fn outputs(path: &Path) -> Vec<f32> {
-    use burn::tensor::{Tensor, TensorData};
-    use model::backend::Cpu;
-    let device = Default::default();
-    let (net, _) = model::checkpoint::load_any::<Cpu>(path, &device).unwrap();
-    let n = 8;
-    let inputs: Vec<f32> = (0..n * 256)
-        .map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.5)
-        .collect();
-    let x = Tensor::<Cpu, 2>::from_data(TensorData::new(inputs, [n, 256]), &device);
-    let m = Tensor::<Cpu, 2>::from_data(TensorData::new(vec![1.0f32; n * 52], [n, 52]), &device);
-    let out = net.forward(x, m);
-    let mut v = out.log_policy.into_data().to_vec::<f32>().unwrap();
-    v.extend(out.values.into_data().to_vec::<f32>().unwrap());
-    v
-}
-
 #[test]
 fn killed_at_random_moments_and_resumed_it_ends_as_an_uninterrupted_run() {
     let dir = folder("runs");
     let config = dir.join("crash.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(&config, six_iterations()).unwrap();
+    assert!(six_iterations().contains("iterations = 6"));
 
     let straight = dir.join("straight");
     let t0 = Instant::now();

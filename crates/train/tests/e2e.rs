@@ -1,5 +1,8 @@
 //! A tiny end-to-end run (tiny network, tiny search), and resuming it.
 
+mod common;
+
+use common::outputs;
 use model::backend::CpuAutodiff;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,36 +11,7 @@ use train::config::TrainConfig;
 use train::run::{RunOptions, run};
 
 fn tiny(out: &Path) -> TrainConfig {
-    let mut c = TrainConfig::from_toml(
-        r#"
-        iterations = 2
-        threads = 2
-        [selfplay]
-        per_iteration = 8
-        in_flight = 4
-        preset = "2x6"
-        parallel_batch_size = 2
-        [deal]
-        players = [3, 4]
-        cards_min = 1
-        cards_max = 3
-        [net]
-        preset = "tiny"
-        [learner]
-        batch_size = 16
-        min_buffer = 16
-        [buffer]
-        capacity = 500
-        [arena]
-        every = 2
-        rounds = 3
-        players = 3
-        cards = 2
-        preset = "1x4"
-        opponents = ["random"]
-        "#,
-    )
-    .unwrap();
+    let mut c = TrainConfig::from_toml(common::TINY_TOML).unwrap();
     c.out = out.to_path_buf();
     c
 }
@@ -50,24 +24,6 @@ fn fresh_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("blob-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
-}
-
-/// The network's outputs on fixed inputs: equal outputs, equal weights for our purposes.
-fn outputs(path: &Path) -> Vec<f32> {
-    use burn::tensor::{Tensor, TensorData};
-    use model::backend::Cpu;
-    let device = Default::default();
-    let (net, _) = model::checkpoint::load_any::<Cpu>(path, &device).unwrap();
-    let n = 8;
-    let inputs: Vec<f32> = (0..n * 256)
-        .map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.5)
-        .collect();
-    let x = Tensor::<Cpu, 2>::from_data(TensorData::new(inputs, [n, 256]), &device);
-    let m = Tensor::<Cpu, 2>::from_data(TensorData::new(vec![1.0f32; n * 52], [n, 52]), &device);
-    let out = net.forward(x, m);
-    let mut v = out.log_policy.into_data().to_vec::<f32>().unwrap();
-    v.extend(out.values.into_data().to_vec::<f32>().unwrap());
-    v
 }
 
 fn quiet() -> RunOptions {

@@ -2,7 +2,6 @@
 
 use crate::report::{Row, presets};
 use anyhow::{Result, anyhow};
-use plotters::prelude::*;
 use std::path::Path;
 
 /// Writes the plots into `dir`; returns their file names.
@@ -47,47 +46,19 @@ fn series(rows: &[Row], x_of: fn(&Row) -> f64) -> Vec<(String, Vec<(f64, f64)>)>
 
 fn line_plot(path: &Path, x_name: &str, rows: &[Row], x_of: fn(&Row) -> f64) -> Result<()> {
     let data = series(rows, x_of);
-    let xs = data.iter().flat_map(|(_, p)| p.iter().map(|q| q.0));
-    let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    let y1 = data
+    let series: Vec<plot::Series> = data
         .iter()
-        .flat_map(|(_, p)| p.iter().map(|q| q.1))
-        .fold(0.0f64, f64::max);
-    let (x0, x1) = if x0 > x1 { (0.0, 1.0) } else { (x0, x1) };
-    let err = |e: &dyn std::fmt::Display| anyhow!("plot {}: {e}", path.display());
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let pad = ((x1 - x0) * 0.05).max(0.5);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("rounds/min against {x_name}"), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..(y1 * 1.1).max(1.0))
-        .map_err(|e| err(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_name)
-        .y_desc("rounds/min")
-        .draw()
-        .map_err(|e| err(&e))?;
-    for (i, (name, pts)) in data.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
-            .map_err(|e| err(&e))?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
-        chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
-            .map_err(|e| err(&e))?;
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+        .map(|(name, points)| plot::Series {
+            name,
+            points: points.clone(),
+        })
+        .collect();
+    let title = format!("rounds/min against {x_name}");
+    let chart = plot::Chart {
+        title: &title,
+        x_label: x_name,
+        y_label: "rounds/min",
+        y_from_zero: true,
+    };
+    plot::line_chart(path, &chart, &series).map_err(|e| anyhow!(e))
 }

@@ -29,6 +29,23 @@ pub struct OpenRun<B: AutodiffBackend> {
     pub lock: OutLock,
 }
 
+impl<B: AutodiffBackend> OpenRun<B> {
+    /// Commits the run as it stands as generation `state.completed`, then publishes the
+    /// output folder's copies from it.
+    pub fn commit(&self, cfg: &TrainConfig) -> anyhow::Result<()> {
+        commit(
+            &cfg.out,
+            cfg,
+            &self.state,
+            &self.learner,
+            &self.buffer,
+            &self.best_bytes,
+            &self.records,
+        )?;
+        publish(&cfg.out, &self.best_bytes, &self.records)
+    }
+}
+
 /// An advisory lock on the output folder (`.lock`, released when dropped or when the
 /// process dies, however it dies).
 pub struct OutLock {
@@ -120,16 +137,7 @@ fn start<B: AutodiffBackend>(
         lock,
     };
     // Generation 0, so that a crash before the first iteration ends can be resumed.
-    commit(
-        out,
-        cfg,
-        &run.state,
-        &run.learner,
-        &run.buffer,
-        &run.best_bytes,
-        &run.records,
-    )?;
-    publish(out, &run.best_bytes, &run.records)?;
+    run.commit(cfg)?;
     Ok(run)
 }
 
