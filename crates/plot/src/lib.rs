@@ -2,7 +2,6 @@
 //! `strength.svg`, and `cargo xtask bench-sweep`'s speed plots.
 
 use plotters::prelude::*;
-use std::path::Path;
 
 /// One named line.
 pub struct Series<'a> {
@@ -20,10 +19,10 @@ pub struct Chart<'a> {
     pub y_from_zero: bool,
 }
 
-/// Draws `series` into the SVG file `path`, written whole or not at all (a temporary file,
-/// then a rename). The error names the file.
-pub fn line_chart(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("plot {}: {e}", path.display());
+/// Draws `series` as an SVG document (the caller writes it, atomically where it matters:
+/// `model::files::write_atomic`). The error names `what`, the chart's file.
+pub fn line_chart(what: &str, chart: &Chart, series: &[Series]) -> Result<String, String> {
+    let err = |e: &dyn std::fmt::Display| format!("plot {what}: {e}");
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in series.iter().flat_map(|s| s.points.iter()) {
         x0 = x0.min(x);
@@ -41,11 +40,9 @@ pub fn line_chart(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), S
         let pad = ((y1 - y0) * 0.1).max(0.05);
         (y0 - pad, y1 + pad)
     };
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
+    let mut svg = String::new();
     {
-        let root = SVGBackend::new(&tmp, (800, 480)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut c = ChartBuilder::on(&root)
             .caption(chart.title, ("sans-serif", 20))
@@ -78,7 +75,7 @@ pub fn line_chart(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), S
             .map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
     }
-    std::fs::rename(&tmp, path).map_err(|e| err(&e))
+    Ok(svg)
 }
 
 #[cfg(test)]
@@ -86,10 +83,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_chart_is_written_whole_with_its_labels() {
-        let dir = std::env::temp_dir().join(format!("blob-plot-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("c.svg");
+    fn a_chart_holds_its_labels_and_lines() {
         let chart = Chart {
             title: "speed",
             x_label: "threads",
@@ -100,16 +94,12 @@ mod tests {
             name: "medium",
             points: vec![(1.0, 10.0), (2.0, 18.0)],
         }];
-        line_chart(&path, &chart, &series).unwrap();
-        let svg = std::fs::read_to_string(&path).unwrap();
-        for text in ["speed", "threads", "rounds/min", "medium"] {
+        let svg = line_chart("c.svg", &chart, &series).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+        for text in ["speed", "threads", "rounds/min", "medium", "<polyline"] {
             assert!(svg.contains(text), "{text} missing");
         }
-        assert!(!dir.join("c.svg.tmp").exists());
-        // An empty chart still draws; a folder that does not exist is an error naming the file.
-        line_chart(&path, &chart, &[]).unwrap();
-        let err = line_chart(&dir.join("no/such/x.svg"), &chart, &series).unwrap_err();
-        assert!(err.contains("x.svg"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
+        // An empty chart still draws.
+        assert!(line_chart("e.svg", &chart, &[]).unwrap().contains("speed"));
     }
 }

@@ -2,9 +2,11 @@
 //! which is also the source of the defaults), plus command-line overrides. Invalid values
 //! are refused with a clear error before any work starts.
 
+use crate::agents::AgentSpec;
 use crate::learner::LearnerConfig;
 use crate::selfplay::{DealConfig, Mode, PolicyTarget, SelfPlayConfig};
 use mcts::{Fpu, Preset, SearchParams, TemperatureSchedule};
+use model::backend::DeviceKind;
 use model::config::NetConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,8 @@ pub const MAX_SERVER_WORKERS: usize = 64;
 pub struct TrainConfig {
     pub seed: u64,
     pub iterations: u64,
-    pub device: String,
+    #[serde(with = "as_text")]
+    pub device: DeviceKind,
     /// Self-play threads; 0 means all cores.
     pub threads: usize,
     pub out: PathBuf,
@@ -39,7 +42,8 @@ pub struct SelfPlaySection {
     /// Rounds (in rounds mode) or games (in games mode) per iteration.
     pub per_iteration: u64,
     pub in_flight: usize,
-    pub preset: String,
+    #[serde(with = "as_text")]
+    pub preset: Preset,
     pub parallel_batch_size: usize,
     pub c_puct: f32,
     pub fpu_reduction: f32,
@@ -49,7 +53,8 @@ pub struct SelfPlaySection {
     pub temperature_moves: usize,
     pub policy_target: PolicyTarget,
     pub full_search_share: f32,
-    pub fast_preset: String,
+    #[serde(with = "as_text")]
+    pub fast_preset: Preset,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,9 +96,11 @@ pub struct ArenaSection {
     pub players: usize,
     pub cards: usize,
     /// Search preset of the network agents in the arena.
-    pub preset: String,
+    #[serde(with = "as_text")]
+    pub preset: Preset,
     /// Fixed opponents the new network meets besides the best network so far.
-    pub opponents: Vec<String>,
+    #[serde(with = "list_as_text")]
+    pub opponents: Vec<AgentSpec>,
 }
 
 impl Default for TrainConfig {
@@ -129,9 +136,6 @@ impl TrainConfig {
     /// before any work starts.
     pub fn validate(&self) -> Result<(), String> {
         within("iterations", self.iterations, 1, 1_000_000)?;
-        self.device
-            .parse::<model::backend::DeviceKind>()
-            .map_err(|e| format!("device: {e}"))?;
         within("threads", self.threads as u64, 0, 1024)?;
         within(
             "selfplay.per_iteration",
@@ -157,17 +161,9 @@ impl TrainConfig {
                 self.selfplay.temperature
             ));
         }
-        self.selfplay
-            .preset
-            .parse::<Preset>()
-            .map_err(|e| format!("selfplay.preset: {e}"))?;
         self.search_params()
             .validate()
             .map_err(|e| format!("selfplay: {e}"))?;
-        self.selfplay
-            .fast_preset
-            .parse::<Preset>()
-            .map_err(|e| format!("selfplay.fast_preset: {e}"))?;
         if !(self.selfplay.full_search_share > 0.0 && self.selfplay.full_search_share <= 1.0) {
             return Err(format!(
                 "selfplay.full_search_share must lie in (0, 1], not {}",
@@ -220,21 +216,13 @@ impl TrainConfig {
                     a.players, a.cards
                 ));
             }
-            a.preset
-                .parse::<Preset>()
-                .map_err(|e| format!("arena.preset: {e}"))?;
-            // A typo here would only surface at the first arena, iterations in.
-            for o in &a.opponents {
-                o.parse::<crate::agents::AgentSpec>()
-                    .map_err(|e| format!("arena.opponents: {e}"))?;
-            }
         }
         Ok(())
     }
 
     pub fn search_params(&self) -> SearchParams {
         let s = &self.selfplay;
-        self.params_of(&s.preset)
+        self.params_of(s.preset)
             .with_noise(s.dirichlet_alpha, s.dirichlet_epsilon)
     }
 
@@ -242,19 +230,13 @@ impl TrainConfig {
     /// `search_params`, without root noise.
     pub fn fast_search_params(&self) -> SearchParams {
         let s = &self.selfplay;
-        self.params_of(&s.fast_preset)
+        self.params_of(s.fast_preset)
             .with_noise(s.dirichlet_alpha, 0.0)
     }
 
-    /// A self-play preset with the section's knobs. An unknown preset gives 0 x 0, which
-    /// `validate` refuses with the key named.
-    fn params_of(&self, preset: &str) -> SearchParams {
+    /// A self-play preset with the section's knobs.
+    fn params_of(&self, preset: Preset) -> SearchParams {
         let s = &self.selfplay;
-        let preset = preset.parse::<Preset>().unwrap_or(Preset {
-            kind: mcts::SearchKind::Determinized,
-            worlds: 0,
-            simulations: 0,
-        });
         let mut p = preset.params().with_batch(s.parallel_batch_size);
         p.c_puct = s.c_puct;
         p.fpu = Fpu::Reduction(s.fpu_reduction);
@@ -308,6 +290,54 @@ impl TrainConfig {
             // Two per core: each waits on the network for much of its time.
             2 * std::thread::available_parallelism().map_or(1, |n| n.get())
         }
+    }
+}
+
+/// A value kept in the TOML as its text (`FromStr` / `Display`): parsed once, when the file
+/// is read, so a bad one is refused there with its key named (`in \`selfplay.preset\``).
+mod as_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+/// [`as_text`] for a list.
+mod list_as_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(values.len()))?;
+        for v in values {
+            seq.serialize_element(&v.to_string())?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| s.parse().map_err(D::Error::custom))
+            .collect()
     }
 }
 
@@ -413,12 +443,12 @@ mod tests {
         let mut now = saved.clone();
         now.iterations += 10;
         now.threads = 3;
-        now.arena.opponents = vec!["heuristic".into()];
+        now.arena.opponents = vec![AgentSpec::Heuristic];
         now.arena.rounds = 50;
         now.server.workers = 1;
         now.check_resumable(&saved).unwrap();
         now.learner.lr = 0.5;
-        now.selfplay.preset = "1x8".into();
+        now.selfplay.preset = "1x8".parse().unwrap();
         let err = now.check_resumable(&saved).unwrap_err();
         assert!(err.contains("learner.lr (was 0.002, now 0.5)"), "{err}");
         assert!(err.contains("selfplay.preset"), "{err}");
@@ -440,21 +470,18 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.contains("iterations"), "{err}");
-        let err = TrainConfig::from_toml("[selfplay]\npreset = \"huge\"")
-            .unwrap()
-            .validate()
-            .unwrap_err();
-        assert!(err.contains("preset"), "{err}");
+        let err = TrainConfig::from_toml("[selfplay]\npreset = \"huge\"").unwrap_err();
+        assert!(
+            err.contains("selfplay.preset") && err.contains("huge"),
+            "{err}"
+        );
         let err = TrainConfig::from_toml("[deal]\nplayers = [2]")
             .unwrap()
             .validate()
             .unwrap_err();
         assert!(err.contains("players"), "{err}");
-        let err = TrainConfig::from_toml("device = \"tpu\"")
-            .unwrap()
-            .validate()
-            .unwrap_err();
-        assert!(err.contains("tpu"), "{err}");
+        let err = TrainConfig::from_toml("device = \"tpu\"").unwrap_err();
+        assert!(err.contains("tpu") && err.contains("device"), "{err}");
         for (text, key) in [
             (
                 "[server]\nbatch_timeout_ms = 1e12",
@@ -482,10 +509,11 @@ mod tests {
                 "width",
             ),
         ] {
-            let err = TrainConfig::from_toml(text)
-                .unwrap()
-                .validate()
-                .expect_err(text);
+            // Refused when the file is read (a value that does not parse) or by `validate`.
+            let err = match TrainConfig::from_toml(text) {
+                Err(e) => e,
+                Ok(c) => c.validate().expect_err(text),
+            };
             assert!(err.contains(key), "{text}: {err}");
         }
         for workers in [0, 65] {

@@ -82,7 +82,7 @@ fn real_main() -> anyhow::Result<()> {
         None => TrainConfig::default(),
     };
     if let Some(d) = cli.device {
-        cfg.device = d;
+        cfg.device = d.parse().map_err(|e| anyhow::anyhow!("--device: {e}"))?;
     }
     if let Some(t) = cli.threads {
         cfg.threads = t;
@@ -91,7 +91,7 @@ fn real_main() -> anyhow::Result<()> {
         cfg.iterations = i;
     }
     if let Some(p) = cli.preset {
-        cfg.selfplay.preset = p;
+        cfg.selfplay.preset = p.parse().map_err(|e| anyhow::anyhow!("--preset: {e}"))?;
     }
     if let Some(n) = cli.net {
         cfg.net.preset = n;
@@ -146,9 +146,8 @@ fn real_main() -> anyhow::Result<()> {
         cfg.thread_count(),
         cfg.out.display()
     );
-    let kind: model::backend::DeviceKind =
-        cfg.device.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let summary = kind
+    let summary = cfg
+        .device
         .run(Training {
             cfg: &cfg,
             opts: &opts,

@@ -157,7 +157,8 @@ fn plot_lines(
             points: points.clone(),
         })
         .collect();
-    plot::line_chart(path, &chart, &series)
+    let svg = plot::line_chart(&path.display().to_string(), &chart, &series)?;
+    write_atomic(path, svg.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// The run's state for a person or a script to read: written atomically.

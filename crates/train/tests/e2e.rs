@@ -26,6 +26,16 @@ fn fresh_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Runs `cfg` with `opts`, never asked to stop.
+fn go(cfg: &TrainConfig, opts: &RunOptions) -> anyhow::Result<train::run::RunSummary> {
+    run::<CpuAutodiff>(
+        cfg,
+        Default::default(),
+        opts,
+        Arc::new(AtomicBool::new(false)),
+    )
+}
+
 fn quiet() -> RunOptions {
     RunOptions {
         resume: false,
@@ -39,13 +49,7 @@ fn tiny_run_trains_evaluates_and_writes_everything() {
     let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let out = fresh_dir("full");
     let cfg = tiny(&out);
-    let summary = run::<CpuAutodiff>(
-        &cfg,
-        Default::default(),
-        &quiet(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    let summary = go(&cfg, &quiet()).unwrap();
     assert_eq!(summary.completed, 2);
     assert!(!summary.interrupted);
     assert_eq!(summary.records.len(), 2);
@@ -71,13 +75,7 @@ fn tiny_run_trains_evaluates_and_writes_everything() {
     let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 2);
     // A second fresh run into the same folder is refused rather than overwriting it.
-    let err = run::<CpuAutodiff>(
-        &cfg,
-        Default::default(),
-        &quiet(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap_err();
+    let err = go(&cfg, &quiet()).unwrap_err();
     assert!(err.to_string().contains("--resume"), "{err}");
     std::fs::remove_dir_all(&out).unwrap();
 }
@@ -87,36 +85,26 @@ fn resuming_gives_the_same_state_as_not_stopping() {
     let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let straight = fresh_dir("straight");
     let cfg = tiny(&straight);
-    run::<CpuAutodiff>(
-        &cfg,
-        Default::default(),
-        &quiet(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    go(&cfg, &quiet()).unwrap();
 
     let stopped = fresh_dir("stopped");
     let cfg2 = tiny(&stopped);
-    let first = run::<CpuAutodiff>(
+    let first = go(
         &cfg2,
-        Default::default(),
         &RunOptions {
             stop_after: Some(1),
             ..quiet()
         },
-        Arc::new(AtomicBool::new(false)),
     )
     .unwrap();
     assert!(first.interrupted);
     assert_eq!(first.completed, 1);
-    let resumed = run::<CpuAutodiff>(
+    let resumed = go(
         &cfg2,
-        Default::default(),
         &RunOptions {
             resume: true,
             ..quiet()
         },
-        Arc::new(AtomicBool::new(false)),
     )
     .unwrap();
     assert_eq!(resumed.completed, 2);
@@ -162,14 +150,12 @@ fn resuming_gives_the_same_state_as_not_stopping() {
     // Resuming with another configuration is refused.
     let mut other = tiny(&stopped);
     other.seed += 1;
-    let err = run::<CpuAutodiff>(
+    let err = go(
         &other,
-        Default::default(),
         &RunOptions {
             resume: true,
             ..quiet()
         },
-        Arc::new(AtomicBool::new(false)),
     )
     .unwrap_err();
     assert!(
@@ -180,16 +166,14 @@ fn resuming_gives_the_same_state_as_not_stopping() {
     let mut safe = tiny(&stopped);
     safe.iterations = 3;
     safe.threads = 1;
-    safe.arena.opponents = vec!["heuristic".into()];
+    safe.arena.opponents = vec![train::agents::AgentSpec::Heuristic];
     safe.arena.rounds = 2;
-    let more = run::<CpuAutodiff>(
+    let more = go(
         &safe,
-        Default::default(),
         &RunOptions {
             resume: true,
             ..quiet()
         },
-        Arc::new(AtomicBool::new(false)),
     )
     .unwrap();
     assert_eq!(more.completed, 3);
@@ -207,13 +191,7 @@ fn a_damaged_checkpoint_is_a_clear_error_on_resume() {
         stop_after: Some(1),
         ..quiet()
     };
-    run::<CpuAutodiff>(
-        &cfg,
-        Default::default(),
-        &stop_after_one,
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap();
+    go(&cfg, &stop_after_one).unwrap();
     let resume = RunOptions {
         resume: true,
         ..quiet()
@@ -232,13 +210,7 @@ fn a_damaged_checkpoint_is_a_clear_error_on_resume() {
         flipped[good.len() / 2] ^= 0x40;
         for bad in [&good[..good.len() / 2], &flipped[..]] {
             std::fs::write(&path, bad).unwrap();
-            let err = run::<CpuAutodiff>(
-                &cfg,
-                Default::default(),
-                &resume,
-                Arc::new(AtomicBool::new(false)),
-            )
-            .unwrap_err();
+            let err = go(&cfg, &resume).unwrap_err();
             let err = format!("{err:#}");
             assert!(
                 err.contains(file) && err.contains("damaged"),
@@ -248,17 +220,7 @@ fn a_damaged_checkpoint_is_a_clear_error_on_resume() {
         std::fs::write(&path, &good).unwrap();
     }
     // Repaired, it resumes.
-    assert_eq!(
-        run::<CpuAutodiff>(
-            &cfg,
-            Default::default(),
-            &resume,
-            Arc::new(AtomicBool::new(false))
-        )
-        .unwrap()
-        .completed,
-        2
-    );
+    assert_eq!(go(&cfg, &resume).unwrap().completed, 2);
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -269,25 +231,13 @@ fn the_output_folder_is_guarded() {
     let cfg = tiny(&out);
     // Another process (here: this test) holds the folder: refused, nothing written.
     let held = train::stages::open::lock(&out).unwrap();
-    let err = run::<CpuAutodiff>(
-        &cfg,
-        Default::default(),
-        &quiet(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap_err();
+    let err = go(&cfg, &quiet()).unwrap_err();
     assert!(err.to_string().contains("in use"), "{err}");
     assert!(!out.join("checkpoint").exists() && !out.join("best.ckpt").exists());
     drop(held);
     // Files of an earlier run without its checkpoint are not overwritten.
     std::fs::write(out.join("metrics.jsonl"), "precious\n").unwrap();
-    let err = run::<CpuAutodiff>(
-        &cfg,
-        Default::default(),
-        &quiet(),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .unwrap_err();
+    let err = go(&cfg, &quiet()).unwrap_err();
     assert!(err.to_string().contains("metrics.jsonl"), "{err}");
     assert_eq!(
         std::fs::read_to_string(out.join("metrics.jsonl")).unwrap(),
@@ -312,14 +262,12 @@ fn a_stop_request_drops_the_iteration_under_way_and_resume_replays_it() {
     assert!(summary.interrupted);
     assert_eq!(summary.completed, 0);
     assert!(summary.records.is_empty());
-    let resumed = run::<CpuAutodiff>(
+    let resumed = go(
         &cfg,
-        Default::default(),
         &RunOptions {
             resume: true,
             ..quiet()
         },
-        Arc::new(AtomicBool::new(false)),
     )
     .unwrap();
     assert_eq!(resumed.completed, 2);

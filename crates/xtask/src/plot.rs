@@ -60,5 +60,8 @@ fn line_plot(path: &Path, x_name: &str, rows: &[Row], x_of: fn(&Row) -> f64) -> 
         y_label: "rounds/min",
         y_from_zero: true,
     };
-    plot::line_chart(path, &chart, &series).map_err(|e| anyhow!(e))
+    let svg =
+        plot::line_chart(&path.display().to_string(), &chart, &series).map_err(|e| anyhow!(e))?;
+    // A report of the sweep, drawn again by every sweep: a plain write.
+    std::fs::write(path, svg).map_err(|e| anyhow!("{}: {e}", path.display()))
 }

@@ -14,7 +14,6 @@ use crate::config::TrainConfig;
 use crate::metrics::MatchResult;
 use crate::net_agent::NetFactory;
 use burn::tensor::backend::Backend;
-use mcts::Preset;
 use model::net::BlobNet;
 use std::sync::atomic::AtomicBool;
 
@@ -53,10 +52,7 @@ pub fn gate<B: Backend>(
 ) -> anyhow::Result<Outcome<Verdict>> {
     let t0 = std::time::Instant::now();
     let a = &cfg.arena;
-    let preset: Preset = a
-        .preset
-        .parse()
-        .map_err(|e| anyhow::anyhow!("arena.preset: {e}"))?;
+    let preset = a.preset;
     let net = |name: &str| AgentSpec::Net {
         checkpoint: name.into(),
         preset,
@@ -64,8 +60,8 @@ pub fn gate<B: Backend>(
     let mut agents = vec![net(NEW), net(BEST)];
     let mut names = vec![BEST.to_string()];
     for o in &a.opponents {
-        agents.push(o.parse()?);
-        names.push(o.clone());
+        agents.push(o.clone());
+        names.push(o.to_string());
     }
     let arena = ArenaConfig {
         agents,
