@@ -123,3 +123,61 @@ fn killed_at_random_moments_and_resumed_it_ends_as_an_uninterrupted_run() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sigterm_stops_at_the_next_safe_point_and_the_run_resumes() {
+    let dir = folder("sigterm");
+    let config = dir.join("term.toml");
+    std::fs::write(&config, six_iterations()).unwrap();
+    let out = dir.join("run");
+    let mut child = train(&config, &out, false)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once generation 0 is committed the run is under way.
+    let started = Instant::now();
+    while train::state::locate(&out).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = Instant::now();
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(30),
+            "SIGTERM did not stop the run"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stdout = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(status.success(), "exit {status}: {stdout}");
+    assert!(stdout.contains("continue with --resume"), "{stdout}");
+    // Whatever it had finished is committed and resumes to the end.
+    let done = train(&config, &out, true).output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let st = train::state::load_state(&train::state::locate(&out).unwrap()).unwrap();
+    assert_eq!(st.completed, 6);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
