@@ -6,7 +6,6 @@ use crate::net::NetSpec;
 use crate::table;
 use anyhow::{Context, Result, bail};
 use burn::tensor::backend::Backend;
-use mcts::{Preset, TemperatureSchedule};
 use model::backend::DeviceKind;
 use model::evaluator::ServerEvaluator;
 use model::runner::NetRunner;
@@ -14,6 +13,7 @@ use model::server::{self, ServerConfig};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
+use train::config::TrainConfig;
 use train::selfplay::{self, DealConfig, Mode, SelfPlayConfig};
 
 /// The peer's CSV columns, in its order; ours follow (see [`SelfplayRow`]).
@@ -93,44 +93,34 @@ pub struct SelfplayRow {
 }
 
 impl SelfplayCase {
-    /// The self-play settings, or a message naming the bad option.
+    /// The self-play settings, or a message naming the bad option: the training run's plan
+    /// (`configs/default.toml`, every search knob, noise and temperature included) with this
+    /// case's preset, batching, set-up and seed, so the benchmark times what training runs.
     pub fn selfplay_config(&self) -> Result<SelfPlayConfig> {
-        let preset: Preset = self
+        let mut plan = TrainConfig::default();
+        plan.selfplay.preset = self
             .preset
             .parse()
             .map_err(|e| anyhow::anyhow!("--preset {:?}: {e}", self.preset))?;
-        // Noise and temperature as in configs/default.toml, so the search does what training's does.
-        let search = preset
-            .params()
-            .with_batch(self.parallel_batch_size)
-            .with_noise(0.5, 0.25);
-        search
-            .validate()
-            .map_err(|e| anyhow::anyhow!("--parallel-batch-size / --preset: {e}"))?;
-        let deal = DealConfig {
+        plan.selfplay.mode = self.mode;
+        plan.selfplay.parallel_batch_size = self.parallel_batch_size;
+        plan.selfplay.in_flight = self.in_flight;
+        plan.selfplay.full_search_share = 1.0;
+        plan.seed = self.seed;
+        plan.deal = DealConfig {
             players: vec![self.players],
             cards_min: self.cards,
             cards_max: self.cards,
             start_cards_min: self.start_cards,
             start_cards_max: self.start_cards,
         };
-        deal.validate()
+        plan.deal
+            .validate()
             .map_err(|e| anyhow::anyhow!("--players / --cards / --start-cards: {e}"))?;
-        Ok(SelfPlayConfig {
-            mode: self.mode,
-            deal,
-            search,
-            temperature: TemperatureSchedule {
-                initial: 1.0,
-                moves: 2,
-                after: 0.0,
-            },
-            policy_target: train::selfplay::PolicyTarget::Visits,
-            full_search_share: 1.0,
-            fast_search: search,
-            in_flight: self.in_flight,
-            seed: self.seed,
-        })
+        plan.search_params()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("--parallel-batch-size / --preset: {e}"))?;
+        Ok(plan.selfplay_config())
     }
 
     /// Checks every option; returns the self-play settings.

@@ -18,20 +18,27 @@ pub use cli::{ArenaArgs, arena_main, arena_main_with};
 pub use report::{AgentStats, ArenaReport, mean_ci95};
 
 use crate::agents::{AgentSpec, NetAgentFactory};
+use crate::config::TrainConfig;
+use crate::selfplay::DealConfig;
 use anyhow::{Context, Result, bail, ensure};
 use game::Player;
 use game::seeds;
 use game::{Game, GameConfig, GameRng, Observation, Round, RoundConfig, TRUMP_ROTATION};
 use rand::{RngExt, SeedableRng};
-use std::ops::RangeInclusive;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Player counts drawn from when `players` is not fixed (as self-play's defaults).
-pub const DEFAULT_PLAYERS: RangeInclusive<usize> = 3..=6;
-/// Hand sizes drawn from in rounds mode when `cards` is not fixed (capped at 52 / P).
-pub const DEFAULT_CARDS: RangeInclusive<usize> = 1..=8;
-/// Starting hand sizes drawn from in games mode when `start_cards` is not fixed.
-pub const DEFAULT_START_CARDS: RangeInclusive<usize> = 2..=5;
+/// Set-ups the arena draws where `--players`, `--cards` or `--start-cards` leave them open:
+/// the training run's `[deal]` (configs/default.toml, the one source of defaults).
+fn default_deal() -> &'static DealConfig {
+    static DEAL: LazyLock<DealConfig> = LazyLock::new(|| TrainConfig::default().deal);
+    &DEAL
+}
+
+/// The fewest players a drawn set-up can have.
+fn fewest_players() -> usize {
+    default_deal().players.iter().copied().min().unwrap_or(3)
+}
 
 /// Most deals (or games) in one run: every table's result is kept until the end.
 pub const MAX_UNITS: usize = 1_000_000;
@@ -121,10 +128,10 @@ impl ArenaConfig {
                     52 / p
                 ),
                 None => ensure!(
-                    c.saturating_mul(*DEFAULT_PLAYERS.start()) <= 52,
+                    c.saturating_mul(fewest_players()) <= 52,
                     "{cards_flag} {c} fits no player count: at most {} cards each with {} players",
-                    52 / DEFAULT_PLAYERS.start(),
-                    DEFAULT_PLAYERS.start()
+                    52 / fewest_players(),
+                    fewest_players()
                 ),
             }
         }
@@ -143,7 +150,7 @@ impl ArenaConfig {
         let players = match self.format {
             Format::Rounds { players, .. } | Format::Games { players, .. } => players,
         };
-        players.unwrap_or(*DEFAULT_PLAYERS.start())
+        players.unwrap_or_else(fewest_players)
     }
 
     /// Tables per deal (see [`tables_per_deal`]). The count is the same for every player
@@ -278,17 +285,18 @@ const AGENT_STREAM: u64 = 2;
 const SEATING_STREAM: u64 = 3;
 
 /// Draws from `range` capped at `max` (the range is validated to reach below `max`).
-fn draw_capped(range: RangeInclusive<usize>, max: usize, rng: &mut GameRng) -> usize {
-    let hi = (*range.end()).min(max);
-    let lo = (*range.start()).min(hi);
-    rng.random_range(lo..=hi)
-}
-
-/// Players for a unit: fixed, or drawn among the defaults that fit `cards` per hand.
+/// Players for a unit: fixed, or drawn among the default player counts that fit `cards` per
+/// hand (validation made sure one does).
 fn draw_players(fixed: Option<usize>, cards: Option<usize>, rng: &mut GameRng) -> usize {
     fixed.unwrap_or_else(|| {
         let cap = cards.map_or(8, |c| 52 / c);
-        draw_capped(DEFAULT_PLAYERS, cap, rng)
+        let fit: Vec<usize> = default_deal()
+            .players
+            .iter()
+            .copied()
+            .filter(|&p| p <= cap)
+            .collect();
+        fit[rng.random_range(0..fit.len())]
     })
 }
 
@@ -297,7 +305,9 @@ fn deal_for(format: &Format, seed: u64, unit: usize) -> Deal {
     match *format {
         Format::Rounds { players, cards, .. } => {
             let p = draw_players(players, cards, &mut rng);
-            let c = cards.unwrap_or_else(|| draw_capped(DEFAULT_CARDS, 52 / p, &mut rng));
+            let d = default_deal();
+            let c = cards
+                .unwrap_or_else(|| DealConfig::draw_between(d.cards_min, d.cards_max, p, &mut rng));
             // Rotating trump, and a dealer moving every 5 deals, meet every pair (trump,
             // dealer) evenly, which a draw would only do on average.
             let trump = TRUMP_ROTATION[unit % 5];
@@ -312,8 +322,10 @@ fn deal_for(format: &Format, seed: u64, unit: usize) -> Deal {
             ..
         } => {
             let p = draw_players(players, start_cards, &mut rng);
-            let s =
-                start_cards.unwrap_or_else(|| draw_capped(DEFAULT_START_CARDS, 52 / p, &mut rng));
+            let d = default_deal();
+            let s = start_cards.unwrap_or_else(|| {
+                DealConfig::draw_between(d.start_cards_min, d.start_cards_max, p, &mut rng)
+            });
             let config = GameConfig::new(p as u64, s as u64).expect("validated set-up");
             Deal::Game { config, rng }
         }

@@ -99,7 +99,8 @@ impl DealConfig {
         self.players[rng.random_range(0..self.players.len())]
     }
 
-    fn draw_between(lo: usize, hi: usize, players: usize, rng: &mut GameRng) -> usize {
+    /// A hand size in `lo..=hi`, capped at what `players` hands of the deck allow.
+    pub(crate) fn draw_between(lo: usize, hi: usize, players: usize, rng: &mut GameRng) -> usize {
         let hi = hi.min(52 / players).max(lo.min(52 / players));
         let lo = lo.min(hi);
         rng.random_range(lo..=hi)

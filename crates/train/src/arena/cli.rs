@@ -22,13 +22,13 @@ pub struct ArenaArgs {
     /// Play this many full games instead of single rounds.
     #[arg(long)]
     pub games: Option<usize>,
-    /// Players per table, 3..=8 [default: drawn from 3..=6 per deal].
+    /// Players per table, 3..=8 [default: drawn per deal from configs/default.toml's [deal]].
     #[arg(long)]
     pub players: Option<usize>,
-    /// Cards per hand in rounds mode [default: drawn from 1..=8 per deal].
+    /// Cards per hand in rounds mode [default: drawn per deal from [deal]].
     #[arg(long)]
     pub cards: Option<usize>,
-    /// Starting hand size in games mode [default: drawn from 2..=5 per game].
+    /// Starting hand size in games mode [default: drawn per game from [deal]].
     #[arg(long)]
     pub start_cards: Option<usize>,
     /// Seed of every deal and every agent's random choices.

@@ -104,3 +104,35 @@ pub fn gate<B: Backend>(
         seconds: t0.elapsed().as_secs_f64(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::backend::Cpu;
+    use model::config::NetConfig;
+
+    #[test]
+    fn the_gate_plays_in_memory_and_stops_when_asked() {
+        let cfg = TrainConfig::from_toml(
+            "[arena]\nrounds = 4\nplayers = 3\ncards = 2\npreset = \"1x4\"\nopponents = [\"random\"]",
+        )
+        .unwrap();
+        let device = Default::default();
+        let net = || BlobNet::<Cpu>::new(&NetConfig::tiny(), &device).unwrap();
+        let stop = AtomicBool::new(true);
+        let stopped = gate(&cfg, net(), net(), device, true, 1, 2, &stop).unwrap();
+        assert_eq!(stopped, Outcome::Stopped);
+        let go = AtomicBool::new(false);
+        let Outcome::Done(verdict) = gate(&cfg, net(), net(), device, true, 1, 2, &go).unwrap()
+        else {
+            panic!("not asked to stop, yet it stopped");
+        };
+        let opponents: Vec<&str> = verdict
+            .matches
+            .iter()
+            .map(|m| m.opponent.as_str())
+            .collect();
+        assert_eq!(opponents, ["best", "random"]);
+        assert!(verdict.matches.iter().all(|m| m.diff_ci95.is_finite()));
+    }
+}

@@ -48,3 +48,49 @@ pub fn learn<B: AutodiffBackend>(
         None => Outcome::Stopped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::example::Example;
+    use game::{MAX_PLAYERS, NUM_ACTIONS};
+    use model::backend::CpuAutodiff;
+    use model::config::NetConfig;
+    use model::net::BlobNet;
+
+    #[test]
+    fn a_stop_request_ends_training_before_the_next_step() {
+        let cfg = crate::config::TrainConfig::from_toml(
+            "[learner]\nbatch_size = 8\nmin_buffer = 8\n[net]\npreset = \"tiny\"",
+        )
+        .unwrap();
+        let device = Default::default();
+        let net = BlobNet::<CpuAutodiff>::new(&NetConfig::tiny(), &device).unwrap();
+        let mut learner = Learner::new(net, cfg.learner.clone(), device);
+        let mut buffer = ReplayBuffer::new(100);
+        buffer.extend((0..64).map(|i| {
+            let mut policy = [0.0; NUM_ACTIONS];
+            policy[i % 52] = 1.0;
+            Example::new(
+                &[0.5; game::ENCODING_LEN],
+                u64::MAX,
+                policy,
+                [0.1; MAX_PLAYERS],
+            )
+        }));
+        let bar = ProgressBar::hidden();
+        // Asked to stop: no step is taken and the stage says so.
+        let stop = AtomicBool::new(true);
+        let out = learn(&mut learner, &buffer, 64, &cfg, 0, &bar, &stop).unwrap();
+        assert!(matches!(out, Outcome::Stopped));
+        assert_eq!(learner.steps(), 0);
+        // Not asked: it trains the capped number of steps.
+        let go = AtomicBool::new(false);
+        let Outcome::Done(learned) = learn(&mut learner, &buffer, 64, &cfg, 0, &bar, &go).unwrap()
+        else {
+            panic!("not stopped, yet it stopped");
+        };
+        assert_eq!(learned.losses.steps, cfg.learner.steps_for(64, 64) as u64);
+        assert!(learned.losses.steps > 0);
+    }
+}
