@@ -24,7 +24,7 @@ pub use card::{Card, CardParseError, Suit};
 pub use cardset::CardSet;
 pub use encoding::{ENCODING_LEN, encode, encode_into, legal_mask};
 pub use full_game::{Game, GameContext, NextRoundError};
-pub use observation::Observation;
+pub use observation::{AccountError, Observation};
 pub use round::{IllegalAction, Phase, PublicRound, Round, winning_position};
 pub use setup::{
     GameConfig, MAX_CARDS, MAX_PLAYERS, MIN_PLAYERS, RoundConfig, SetupError, TRUMP_ROTATION,

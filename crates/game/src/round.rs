@@ -80,7 +80,7 @@ fn next_seat(seat: usize, players: usize) -> usize {
 }
 
 impl PublicRound {
-    fn new(config: RoundConfig) -> PublicRound {
+    pub(crate) fn new(config: RoundConfig) -> PublicRound {
         let first = ((config.dealer() + 1) % config.players()) as u8;
         PublicRound {
             config,
@@ -286,7 +286,7 @@ impl PublicRound {
         }
     }
 
-    fn apply_bid(&mut self, bid: u64) -> Result<(), IllegalAction> {
+    pub(crate) fn apply_bid(&mut self, bid: u64) -> Result<(), IllegalAction> {
         let seat = self.to_act();
         match self.phase {
             Phase::Over => return Err(IllegalAction::RoundOver),
@@ -315,6 +315,46 @@ impl PublicRound {
         // The first bidder (left of the dealer) also leads the first trick.
         self.to_act = next_seat(seat, self.players()) as u8;
         Ok(())
+    }
+
+    /// Records `card`, played by the seat to act in the playing phase, once the caller has
+    /// checked it may be played: a void shown when it does not follow the led suit, the trick
+    /// completed and won [trick-winner], the round over after the last trick. The one place
+    /// a play changes what everyone sees (a full round and a seat's own account share it).
+    #[inline]
+    pub(crate) fn record_play(&mut self, card: Card) {
+        let seat = self.to_act();
+        if let Some(led) = self.led_suit()
+            && card.suit() != led
+        {
+            self.voids[seat] |= 1 << led.index();
+        }
+        self.played.insert(card);
+        self.plays[self.num_plays as usize] = card;
+        self.num_plays += 1;
+        self.in_trick += 1;
+        let p = self.players();
+        if (self.in_trick as usize) < p {
+            self.to_act = next_seat(seat, p) as u8;
+            return;
+        }
+        // Trick complete.
+        let t = self.tricks_done as usize;
+        let start = self.num_plays as usize - p;
+        let pos = winning_position(&self.plays[start..start + p], self.config.trump())
+            .expect("a complete trick has cards");
+        // leader + pos < 2P: one subtraction instead of a division.
+        let winner = self.leaders[t] as usize + pos;
+        let winner = if winner >= p { winner - p } else { winner };
+        self.tricks_won[winner] += 1;
+        self.to_act = winner as u8;
+        self.tricks_done += 1;
+        self.in_trick = 0;
+        if t + 1 == self.cards() {
+            self.phase = Phase::Over;
+        } else {
+            self.leaders[t + 1] = winner as u8;
+        }
     }
 }
 
@@ -481,47 +521,18 @@ impl Round {
                 why: self.whereabouts(card),
             });
         }
-        let led = self.public.led_suit();
-        if let Some(led) = led
+        if let Some(led) = self.public.led_suit()
             && card.suit() != led
+            && hand.has_suit(led)
         {
-            if hand.has_suit(led) {
-                return Err(IllegalAction::FollowSuit {
-                    seat,
-                    card,
-                    suit: led,
-                });
-            }
-            self.public.voids[seat] |= 1 << led.index();
+            return Err(IllegalAction::FollowSuit {
+                seat,
+                card,
+                suit: led,
+            });
         }
         self.hands[seat].remove(card);
-        let pb = &mut self.public;
-        pb.played.insert(card);
-        pb.plays[pb.num_plays as usize] = card;
-        pb.num_plays += 1;
-        pb.in_trick += 1;
-        let p = pb.players();
-        if (pb.in_trick as usize) < p {
-            pb.to_act = next_seat(seat, p) as u8;
-            return Ok(());
-        }
-        // Trick complete.
-        let t = pb.tricks_done as usize;
-        let start = pb.num_plays as usize - p;
-        let pos = winning_position(&pb.plays[start..start + p], pb.config.trump())
-            .expect("a complete trick has cards");
-        // leader + pos < 2P: one subtraction instead of a division.
-        let winner = pb.leaders[t] as usize + pos;
-        let winner = if winner >= p { winner - p } else { winner };
-        pb.tricks_won[winner] += 1;
-        pb.to_act = winner as u8;
-        pb.tricks_done += 1;
-        pb.in_trick = 0;
-        if t + 1 == pb.cards() {
-            pb.phase = Phase::Over;
-        } else {
-            pb.leaders[t + 1] = winner as u8;
-        }
+        self.public.record_play(card);
         Ok(())
     }
 

@@ -62,6 +62,17 @@ enum Command {
     /// Play agents against each other (the same deals at every seating): random, heuristic,
     /// rollout:SIMS, ismcts:SIMS, net:CHECKPOINT[:PRESET].
     Arena(train::arena::ArenaArgs),
+    /// Answer JSON-lines requests on stdin with an agent's moves, one answer line each on
+    /// stdout (docs/engine.md).
+    Engine {
+        /// Any arena spec: random, heuristic, rollout:SIMS, ismcts:SIMS,
+        /// net:CHECKPOINT[:PRESET].
+        #[arg(long)]
+        agent: train::agents::AgentSpec,
+        /// Seeds the agent's choices where a request gives no `seed`.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 fn main() {
@@ -73,9 +84,26 @@ fn main() {
 
 fn real_main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Arena(args)) = cli.command {
-        let nets = train::net_agent::NetFactory::default();
-        return train::arena::arena_main_with(args, Some(&nets));
+    match cli.command {
+        Some(Command::Arena(args)) => {
+            let nets = train::net_agent::NetFactory::default();
+            return train::arena::arena_main_with(args, Some(&nets));
+        }
+        Some(Command::Engine { agent, seed }) => {
+            let nets = train::net_agent::NetFactory::default();
+            // A net: agent's checkpoint is read now, so a bad path fails before any request.
+            agent.build(seed, Some(&nets))?;
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            return Ok(train::engine::serve(
+                &agent,
+                seed,
+                Some(&nets),
+                stdin,
+                stdout,
+            )?);
+        }
+        None => {}
     }
     let mut cfg = match &cli.config {
         Some(path) => TrainConfig::from_file(path).map_err(anyhow::Error::msg)?,

@@ -1,0 +1,298 @@
+//! `train engine --agent SPEC`: an agent behind a JSON-lines protocol on stdin and stdout, one
+//! answer line for each request line (docs/engine.md).
+//!
+//! A request holds only what one seat can know: the set-up, its seat, its hand as dealt and
+//! every public action of the round so far. There is no field for another seat's cards, and
+//! an unknown field is refused rather than ignored, so nothing hidden can be slipped in. The
+//! seat's account is checked with `game::Observation::from_public_actions` (every rule the
+//! seat can check); bad input gets `{"ok": false, "error": ...}` naming the field or the rule.
+
+use crate::agents::{AgentSpec, NetAgentFactory};
+use game::{Action, Card, CardSet, Observation, RoundConfig, Suit, action_of};
+use serde_json::{Map, Value, json};
+use std::io::{BufRead, Write};
+use std::time::Instant;
+
+/// The fields a request may hold.
+const FIELDS: &[&str] = &[
+    "id", "players", "cards", "trump", "dealer", "seat", "hand", "actions", "seed",
+];
+
+/// Answers every request line of `input` on `output`, one line each, until the input ends.
+/// `seed` seeds the agent's choices where a request gives none (request k gets a seed derived
+/// from it and k).
+pub fn serve(
+    agent: &AgentSpec,
+    seed: u64,
+    net: Option<&dyn NetAgentFactory>,
+    mut input: impl BufRead,
+    mut output: impl Write,
+) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    let mut count = 0u64;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        count += 1;
+        let answer = answer(agent, game::seeds::decision(seed, count), net, &text);
+        writeln!(output, "{answer}")?;
+        output.flush()?;
+    }
+}
+
+/// The answer line to one request line: never a panic, always one JSON object.
+pub fn answer(
+    agent: &AgentSpec,
+    seed: u64,
+    net: Option<&dyn NetAgentFactory>,
+    line: &str,
+) -> String {
+    let request: Result<Map<String, Value>, String> = match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("a request is one JSON object per line".to_string()),
+        Err(e) => Err(format!("not JSON: {e}")),
+    };
+    let id = request
+        .as_ref()
+        .ok()
+        .and_then(|m| m.get("id").cloned())
+        .unwrap_or(Value::Null);
+    let t0 = Instant::now();
+    let result = request.and_then(|m| decide(agent, seed, net, &m));
+    match result {
+        Ok(action) => json!({
+            "id": id,
+            "ok": true,
+            "action": action,
+            "millis": t0.elapsed().as_secs_f64() * 1000.0,
+        }),
+        Err(error) => json!({ "id": id, "ok": false, "error": error }),
+    }
+    .to_string()
+}
+
+/// The agent's action for a request, as the protocol writes it (a bid number or card text).
+fn decide(
+    agent: &AgentSpec,
+    seed: u64,
+    net: Option<&dyn NetAgentFactory>,
+    m: &Map<String, Value>,
+) -> Result<Value, String> {
+    if let Some(extra) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown field `{extra}` (a request holds only {}; no field can carry another seat's cards)",
+            FIELDS.join(", ")
+        ));
+    }
+    let int = |name: &str| -> Result<u64, String> {
+        m.get(name)
+            .ok_or_else(|| format!("`{name}` is missing"))?
+            .as_u64()
+            .ok_or_else(|| format!("`{name}` must be a whole number >= 0"))
+    };
+    let players = int("players")?;
+    let cards = int("cards")?;
+    let dealer = int("dealer")?;
+    let seat = int("seat")?;
+    let trump = match m.get("trump") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() == 1 => Some(
+            Suit::from_letter(s.chars().next().expect("one char"))
+                .ok_or_else(|| format!("`trump` {s:?} is not a suit letter (S, H, D or C)"))?,
+        ),
+        Some(other) => {
+            return Err(format!(
+                "`trump` must be a suit letter or null, not {other}"
+            ));
+        }
+    };
+    let config = RoundConfig::new(players, cards, trump, dealer)
+        .map_err(|e| format!("players / cards / dealer: {e}"))?;
+    let hand_list = m
+        .get("hand")
+        .ok_or("`hand` is missing")?
+        .as_array()
+        .ok_or("`hand` must be a list of cards such as \"QS\"")?;
+    let mut hand = CardSet::EMPTY;
+    for (i, c) in hand_list.iter().enumerate() {
+        let card = card_of(c).map_err(|e| format!("hand[{i}]: {e}"))?;
+        if hand.contains(card) {
+            return Err(format!("hand[{i}]: {card} is listed twice"));
+        }
+        hand.insert(card);
+    }
+    let actions = m
+        .get("actions")
+        .map(|a| a.as_array().ok_or("`actions` must be a list"))
+        .transpose()?
+        .map(|a| a.as_slice())
+        .unwrap_or(&[]);
+    let actions = actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match a {
+            Value::Number(n) => n
+                .as_u64()
+                .filter(|&b| b <= u8::MAX as u64)
+                .map(|b| Action::Bid(b as u8))
+                .ok_or_else(|| format!("actions[{i}]: the bid {n} is out of range")),
+            Value::String(_) => card_of(a)
+                .map(Action::Play)
+                .map_err(|e| format!("actions[{i}]: {e}")),
+            other => Err(format!(
+                "actions[{i}]: {other} is neither a bid (a number) nor a card (text)"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let seed = match m.get("seed") {
+        None | Some(Value::Null) => seed,
+        Some(v) => v.as_u64().ok_or("`seed` must be a whole number >= 0")?,
+    };
+    let obs = Observation::from_public_actions(config, seat as usize, hand, &actions)
+        .map_err(|e| e.to_string())?;
+    if obs.public.is_over() {
+        return Err("the round is over: nothing to decide".into());
+    }
+    let to_act = obs.public.to_act();
+    if to_act != obs.seat() {
+        return Err(format!("seat {seat} is not to act: seat {to_act} is"));
+    }
+    let mut player = agent.build(seed, net).map_err(|e| format!("{e:#}"))?;
+    let index = player.act(&obs);
+    if !obs.legal_actions().contains(index) {
+        return Err(format!(
+            "{} chose action {index}, which is not legal here",
+            player.name()
+        ));
+    }
+    Ok(match action_of(&obs, index) {
+        Action::Bid(b) => json!(b),
+        Action::Play(card) => json!(card.to_string()),
+    })
+}
+
+fn card_of(v: &Value) -> Result<Card, String> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| format!("{v} is not a card (text such as \"QS\")"))?;
+    s.parse::<Card>().map_err(|e| format!("{s:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    fn heuristic() -> AgentSpec {
+        AgentSpec::Heuristic
+    }
+
+    fn ask(line: &str) -> Value {
+        serde_json::from_str(&answer(&heuristic(), 1, None, line)).expect("one JSON answer")
+    }
+
+    const GOOD: &str = r#"{"id": 7, "players": 3, "cards": 2, "trump": "H", "dealer": 2, "seat": 0, "hand": ["AS", "2C"], "actions": []}"#;
+
+    #[test]
+    fn a_good_request_gets_a_legal_move() {
+        let a = ask(GOOD);
+        assert_eq!(a["id"], 7);
+        assert_eq!(a["ok"], true, "{a}");
+        assert!(a["action"].as_u64().is_some_and(|b| b <= 2), "a bid: {a}");
+        // Later in the round: its card as text.
+        let a = ask(
+            r#"{"id": "x", "players": 3, "cards": 2, "trump": "H", "dealer": 2, "seat": 0, "hand": ["AS", "2C"], "actions": [1, 0, 0]}"#,
+        );
+        assert_eq!(a["ok"], true, "{a}");
+        assert!(["AS", "2C"].contains(&a["action"].as_str().unwrap()), "{a}");
+    }
+
+    #[test]
+    fn bad_requests_name_the_field_or_the_rule() {
+        for (line, says) in [
+            ("not json", "not JSON"),
+            ("[1, 2]", "one JSON object"),
+            (r#"{"id": 1}"#, "`players` is missing"),
+            (
+                &GOOD.replace(r#""seat": 0"#, r#""seat": 1"#),
+                "seat 1 is not to act",
+            ),
+            (
+                &GOOD.replace(r#""trump": "H""#, r#""trump": "X""#),
+                "suit letter",
+            ),
+            (&GOOD.replace(r#""AS""#, r#""KD", "QD""#), "holds 3 cards"),
+            (
+                &GOOD.replace(r#""actions": []"#, r#""actions": [5]"#),
+                "action 0",
+            ),
+            (
+                &GOOD.replace(r#""actions": []"#, r#""actions": [], "hands": [["KD"]]"#),
+                "unknown field `hands`",
+            ),
+            (
+                &GOOD.replace(r#""players": 3"#, r#""players": 9"#),
+                "players",
+            ),
+        ] {
+            let a = ask(line);
+            assert_eq!(a["ok"], false, "{line}: {a}");
+            let error = a["error"].as_str().unwrap();
+            assert!(error.contains(says), "{line}: {error}");
+        }
+    }
+
+    #[test]
+    fn thousands_of_hostile_lines_each_get_one_well_formed_answer() {
+        let mut rng = game::GameRng::seed_from_u64(3);
+        let mut input = Vec::new();
+        let mut sent = 0;
+        for _ in 0..3000 {
+            let mut bytes = GOOD.as_bytes().to_vec();
+            match rng.random_range(0..4) {
+                // Flip a few bytes (may break UTF-8, JSON, or a value).
+                0 => {
+                    for _ in 0..rng.random_range(1..4) {
+                        let i = rng.random_range(0..bytes.len());
+                        bytes[i] = rng.random();
+                    }
+                }
+                // Cut it short.
+                1 => bytes.truncate(rng.random_range(0..bytes.len())),
+                // Swap two bytes.
+                2 => {
+                    let (i, j) = (
+                        rng.random_range(0..bytes.len()),
+                        rng.random_range(0..bytes.len()),
+                    );
+                    bytes.swap(i, j);
+                }
+                _ => {}
+            }
+            bytes.retain(|&b| b != b'\n');
+            if String::from_utf8_lossy(&bytes).trim().is_empty() {
+                continue;
+            }
+            input.extend_from_slice(&bytes);
+            input.push(b'\n');
+            sent += 1;
+        }
+        let mut out = Vec::new();
+        serve(&heuristic(), 5, None, &input[..], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let answers: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each answer is JSON"))
+            .collect();
+        assert_eq!(answers.len(), sent, "one answer per request line");
+        assert!(answers.iter().all(|a| a["ok"].is_boolean()));
+        assert!(answers.iter().any(|a| a["ok"] == true));
+        assert!(answers.iter().any(|a| a["ok"] == false));
+    }
+}
