@@ -23,6 +23,12 @@ pub trait Player {
 
     /// A short name for messages and tables, such as its arena spec.
     fn name(&self) -> &str;
+
+    /// Why the last `act` gave no real choice (an external program that died or answered
+    /// with an error), if so: the caller must not use that action.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The action with index `index` in the phase of `obs` (bid k or card k).

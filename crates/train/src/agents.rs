@@ -40,6 +40,11 @@ pub enum AgentSpec {
     Ismcts {
         simulations: usize,
     },
+    /// An external program speaking the engine protocol (`docs/engine.md`), one process per
+    /// seat: the program and its arguments, split on blanks.
+    Command {
+        words: Vec<String>,
+    },
     /// A network checkpoint searched with a preset.
     Net {
         checkpoint: PathBuf,
@@ -56,7 +61,7 @@ pub struct AgentSpecError {
 }
 
 const SPEC_FORMS: &str =
-    "use random, heuristic, rollout:SIMS, ismcts:SIMS or net:CHECKPOINT[:PRESET]";
+    "use random, heuristic, rollout:SIMS, ismcts:SIMS, net:CHECKPOINT[:PRESET] or cmd:PROGRAM ARGS";
 
 impl FromStr for AgentSpec {
     type Err = AgentSpecError;
@@ -94,6 +99,17 @@ impl FromStr for AgentSpec {
                 "net needs a checkpoint path, as in net:runs/a/checkpoint:medium".into(),
             )),
             ("net", Some(rest)) => parse_net(rest).map_err(bad),
+            ("cmd", None) => Err(bad(
+                "cmd needs a program, as in \"cmd:train engine --agent heuristic\"".into(),
+            )),
+            ("cmd", Some(command)) => {
+                let words: Vec<String> = command.split_whitespace().map(String::from).collect();
+                if words.is_empty() {
+                    Err(bad("cmd needs a program after `cmd:`".into()))
+                } else {
+                    Ok(AgentSpec::Command { words })
+                }
+            }
             _ => Err(bad(format!("unknown agent kind {kind:?}: {SPEC_FORMS}"))),
         }
     }
@@ -143,6 +159,7 @@ impl fmt::Display for AgentSpec {
             AgentSpec::Heuristic => write!(f, "heuristic"),
             AgentSpec::Rollout { simulations } => write!(f, "rollout:{simulations}"),
             AgentSpec::Ismcts { simulations } => write!(f, "ismcts:{simulations}"),
+            AgentSpec::Command { words } => write!(f, "cmd:{}", words.join(" ")),
             AgentSpec::Net { checkpoint, preset } => {
                 write!(f, "net:{}:{}", checkpoint.display(), preset_name(*preset))
             }
@@ -159,6 +176,7 @@ impl AgentSpec {
             AgentSpec::Heuristic => Box::new(HeuristicBot),
             AgentSpec::Rollout { simulations } => Box::new(RolloutAgent::new(*simulations, seed)),
             AgentSpec::Ismcts { simulations } => Box::new(IsmctsAgent::new(*simulations, seed)),
+            AgentSpec::Command { words } => Box::new(crate::engine::CommandAgent::new(words)),
             AgentSpec::Net { checkpoint, preset } => {
                 let factory = net.ok_or_else(|| {
                     anyhow!("{self}: net agents need a network backend, and none was given")

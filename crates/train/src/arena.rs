@@ -336,6 +336,9 @@ fn deal_for(format: &Format, seed: u64, unit: usize) -> Deal {
 fn choose(agents: &mut [Box<dyn Player>], obs: &Observation) -> Result<usize> {
     let seat = obs.seat();
     let a = agents[seat].act(obs);
+    if let Some(why) = agents[seat].failure() {
+        bail!("agent {} at seat {seat} failed: {why}", agents[seat].name());
+    }
     if !obs.legal_actions().contains(a) {
         bail!(
             "agent {} at seat {seat} chose action {a}, which is not legal here",

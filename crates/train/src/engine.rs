@@ -177,6 +177,168 @@ fn decide(
     })
 }
 
+/// The request line that asks for `obs`'s decision: the seat's hand as dealt (its hand now
+/// and the cards it played) and every public action so far (bids in bidding order, then the
+/// cards in play order). Single rounds only.
+pub fn request_of(obs: &Observation, id: u64) -> Value {
+    let pb = &obs.public;
+    let p = pb.players();
+    let mut dealt = obs.hand;
+    let mut actions: Vec<Value> = Vec::new();
+    for k in 1..=p {
+        let s = (pb.dealer() + k) % p;
+        if let Some(b) = pb.bid(s) {
+            actions.push(json!(b));
+        }
+    }
+    for (i, card) in pb.plays().iter().enumerate() {
+        if pb.player_of_play(i) == obs.seat() {
+            dealt.insert(*card);
+        }
+        actions.push(json!(card.to_string()));
+    }
+    json!({
+        "id": id,
+        "players": p,
+        "cards": pb.cards(),
+        "trump": pb.trump().map(|t| t.letter().to_string()),
+        "dealer": pb.dealer(),
+        "seat": obs.seat(),
+        "hand": dealt.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        "actions": actions,
+    })
+}
+
+/// An external program that speaks this protocol, as a player (`cmd:PROGRAM ARGS`): started on
+/// its first decision, asked one line per decision, restarted once if it has died. An error
+/// answer, a dead program or an unreadable answer is reported through `Player::failure` (the
+/// arena stops with it), never taken as a move.
+pub struct CommandAgent {
+    name: String,
+    words: Vec<String>,
+    process: Option<Process>,
+    failure: Option<String>,
+    asked: u64,
+}
+
+struct Process {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl CommandAgent {
+    pub fn new(words: &[String]) -> CommandAgent {
+        CommandAgent {
+            name: format!("cmd:{}", words.join(" ")),
+            words: words.to_vec(),
+            process: None,
+            failure: None,
+            asked: 0,
+        }
+    }
+
+    fn start(&self) -> Result<Process, String> {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(&self.words[0])
+            .args(&self.words[1..])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {:?}: {e}", self.words[0]))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
+        Ok(Process {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// One request and its answer line, starting the program if needed.
+    fn exchange(&mut self, request: &str) -> Result<String, String> {
+        if self.process.is_none() {
+            self.process = Some(self.start()?);
+        }
+        let process = self.process.as_mut().expect("started");
+        writeln!(process.stdin, "{request}")
+            .and_then(|_| process.stdin.flush())
+            .map_err(|e| format!("cannot write to the program: {e}"))?;
+        let mut line = String::new();
+        match process.stdout.read_line(&mut line) {
+            Ok(0) => Err("the program ended without answering".into()),
+            Ok(_) => Ok(line),
+            Err(e) => Err(format!("cannot read the program's answer: {e}")),
+        }
+    }
+
+    fn ask(&mut self, obs: &Observation) -> Result<usize, String> {
+        self.asked += 1;
+        let request = request_of(obs, self.asked).to_string();
+        let line = match self.exchange(&request) {
+            Ok(line) => line,
+            Err(first) => {
+                // Restarted once: a program that died between decisions gets another chance.
+                self.process = None;
+                self.exchange(&request)
+                    .map_err(|again| format!("{first}; restarted, then: {again}"))?
+            }
+        };
+        let answer: Value = serde_json::from_str(&line)
+            .map_err(|e| format!("its answer is not JSON ({e}): {:?}", line.trim()))?;
+        if answer["ok"] != true {
+            return Err(format!(
+                "it answered with an error: {}",
+                answer["error"].as_str().unwrap_or("(no message)")
+            ));
+        }
+        let index = match &answer["action"] {
+            Value::Number(n) => n.as_u64().map(|b| b as usize),
+            Value::String(s) => s.parse::<Card>().ok().map(Card::index),
+            _ => None,
+        }
+        .ok_or_else(|| format!("its action {} is not a bid or a card", answer["action"]))?;
+        if !obs.legal_actions().contains(index) {
+            return Err(format!(
+                "it chose {}, which is not legal here",
+                answer["action"]
+            ));
+        }
+        Ok(index)
+    }
+}
+
+impl game::Player for CommandAgent {
+    fn act(&mut self, obs: &Observation) -> usize {
+        match self.ask(obs) {
+            Ok(index) => {
+                self.failure = None;
+                index
+            }
+            Err(why) => {
+                self.failure = Some(why);
+                usize::MAX
+            }
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.clone()
+    }
+}
+
 fn card_of(v: &Value) -> Result<Card, String> {
     let s = v
         .as_str()
