@@ -9,6 +9,7 @@ pub mod example;
 pub mod learner;
 pub mod metrics;
 pub mod net_agent;
+pub mod play;
 pub mod ratings;
 pub mod run;
 pub mod selfplay;

@@ -73,6 +73,28 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Play in the terminal against AI seats: a single round, or a full game with --game.
+    Play {
+        #[arg(long, default_value_t = 4)]
+        players: usize,
+        /// Cards per hand of the single round.
+        #[arg(long, default_value_t = 5)]
+        cards: usize,
+        /// Play a full game (hands from --start-cards down to 1 and back) instead of one round.
+        #[arg(long)]
+        game: bool,
+        #[arg(long, default_value_t = 5)]
+        start_cards: usize,
+        /// Your seat, 0 to players - 1 (the dealer is drawn; seats count clockwise).
+        #[arg(long, default_value_t = 0)]
+        seat: usize,
+        /// The AI at every other seat: any arena spec.
+        #[arg(long, default_value = "ismcts:200")]
+        ai: train::agents::AgentSpec,
+        /// Seeds the deal and the AI (a random one when not given).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 fn main() {
@@ -102,6 +124,36 @@ fn real_main() -> anyhow::Result<()> {
                 stdin,
                 stdout,
             )?);
+        }
+        Some(Command::Play {
+            players,
+            cards,
+            game,
+            start_cards,
+            seat,
+            ai,
+            seed,
+        }) => {
+            use std::io::IsTerminal;
+            let nets = train::net_agent::NetFactory::default();
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64)
+            });
+            let cfg = train::play::PlayConfig {
+                players,
+                cards: (!game).then_some(cards),
+                start_cards,
+                seat,
+                ai,
+                seed,
+                colour: std::io::stdout().is_terminal(),
+            };
+            println!("seed {seed} (--seed {seed} deals this again)");
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            return train::play::play(&cfg, Some(&nets), stdin, stdout);
         }
         None => {}
     }
