@@ -24,11 +24,28 @@ pub trait Player {
     /// A short name for messages and tables, such as its arena spec.
     fn name(&self) -> &str;
 
+    /// What a searching player made of its last decision (its search's policy and values),
+    /// for engines and logs; `None` for players that do not search.
+    fn analysis(&self) -> Option<Analysis> {
+        None
+    }
+
     /// Why the last `act` gave no real choice (an external program that died or answered
     /// with an error), if so: the caller must not use that action.
     fn failure(&self) -> Option<String> {
         None
     }
+}
+
+/// A searching player's view of its last decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    /// Each searched action index with its share of the search (root visits), summing to 1.
+    pub policy: Vec<(usize, f32)>,
+    /// Each seat's value of the position, by absolute seat, on the search's value scale
+    /// (-1: no points; +1: the most the round allows).
+    pub values: Vec<f32>,
+    pub simulations: u64,
 }
 
 /// The action with index `index` in the phase of `obs` (bid k or card k).

@@ -19,7 +19,7 @@ pub mod setup;
 pub mod symmetry;
 
 pub use action::{Action, ActionSet, NUM_ACTIONS};
-pub use bots::{HeuristicBot, Player, RandomBot, action_of, play_round};
+pub use bots::{Analysis, HeuristicBot, Player, RandomBot, action_of, play_round};
 pub use card::{Card, CardParseError, Suit};
 pub use cardset::CardSet;
 pub use encoding::{ENCODING_LEN, encode, encode_into, legal_mask};

@@ -36,6 +36,7 @@ pub struct RolloutAgent {
     seed: u64,
     decisions: u64,
     name: String,
+    last: Option<game::Analysis>,
 }
 
 impl RolloutAgent {
@@ -52,6 +53,7 @@ impl RolloutAgent {
             seed,
             decisions: 0,
             name: format!("rollout:{simulations}"),
+            last: None,
         }
     }
 
@@ -71,11 +73,16 @@ impl RolloutAgent {
         self.decisions += 1;
         let seed = game::seeds::decision(self.seed, self.decisions);
         let result = search_blocking(obs, &self.params, &mut self.evaluator, seed)?;
+        self.last = Some(result.analysis(obs.public.players()));
         Ok(result.best_action())
     }
 }
 
 impl game::Player for RolloutAgent {
+    fn analysis(&self) -> Option<game::Analysis> {
+        self.last.clone()
+    }
+
     fn act(&mut self, obs: &Observation) -> usize {
         // Only fails when asked out of turn, which the contract of `act` rules out.
         self.try_act(obs)

@@ -260,6 +260,7 @@ pub struct IsmctsAgent {
     seed: u64,
     decisions: u64,
     name: String,
+    last: Option<game::Analysis>,
 }
 
 impl IsmctsAgent {
@@ -273,6 +274,7 @@ impl IsmctsAgent {
             params,
             seed,
             decisions: 0,
+            last: None,
         }
     }
 
@@ -285,11 +287,17 @@ impl IsmctsAgent {
     pub fn try_act(&mut self, obs: &Observation) -> Result<usize, SearchError> {
         self.decisions += 1;
         let seed = game::seeds::decision(self.seed, self.decisions);
-        Ok(ismcts_search(obs, &self.params, seed)?.best_action())
+        let result = ismcts_search(obs, &self.params, seed)?;
+        self.last = Some(result.analysis(obs.public.players()));
+        Ok(result.best_action())
     }
 }
 
 impl game::Player for IsmctsAgent {
+    fn analysis(&self) -> Option<game::Analysis> {
+        self.last.clone()
+    }
+
     fn act(&mut self, obs: &Observation) -> usize {
         // Only fails when asked out of turn, which the contract of `act` rules out.
         self.try_act(obs)

@@ -26,6 +26,20 @@ pub struct SearchResult {
 }
 
 impl SearchResult {
+    /// The search's policy (visit shares of the actions it visited) and root values for a
+    /// table of `players`: what an engine reports beside its move.
+    pub fn analysis(&self, players: usize) -> game::Analysis {
+        let total: u32 = self.visits.iter().sum();
+        game::Analysis {
+            policy: (0..NUM_ACTIONS)
+                .filter(|&a| self.visits[a] > 0)
+                .map(|a| (a, self.visits[a] as f32 / total.max(1) as f32))
+                .collect(),
+            values: self.root_values[..players].to_vec(),
+            simulations: self.simulations as u64,
+        }
+    }
+
     /// A decision with one legal action: no search, all weight on it.
     pub(crate) fn forced(action: usize) -> SearchResult {
         let mut visits = [0; NUM_ACTIONS];

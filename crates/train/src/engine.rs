@@ -66,24 +66,31 @@ pub fn answer(
     let t0 = Instant::now();
     let result = request.and_then(|m| decide(agent, seed, net, &m));
     match result {
-        Ok(action) => json!({
-            "id": id,
-            "ok": true,
-            "action": action,
-            "millis": t0.elapsed().as_secs_f64() * 1000.0,
-        }),
+        Ok((action, analysis)) => {
+            let mut a = json!({
+                "id": id,
+                "ok": true,
+                "action": action,
+                "millis": t0.elapsed().as_secs_f64() * 1000.0,
+            });
+            if let (Some(extra), Some(a)) = (analysis, a.as_object_mut()) {
+                a.extend(extra);
+            }
+            a
+        }
         Err(error) => json!({ "id": id, "ok": false, "error": error }),
     }
     .to_string()
 }
 
-/// The agent's action for a request, as the protocol writes it (a bid number or card text).
+/// The agent's action for a request, as the protocol writes it (a bid number or card text),
+/// and, from a searching agent, its policy, values and simulations.
 fn decide(
     agent: &AgentSpec,
     seed: u64,
     net: Option<&dyn NetAgentFactory>,
     m: &Map<String, Value>,
-) -> Result<Value, String> {
+) -> Result<(Value, Option<Map<String, Value>>), String> {
     if let Some(extra) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(format!(
             "unknown field `{extra}` (a request holds only {}; no field can carry another seat's cards)",
@@ -171,10 +178,24 @@ fn decide(
             player.name()
         ));
     }
-    Ok(match action_of(&obs, index) {
+    let text = |i: usize| match action_of(&obs, i) {
+        Action::Bid(b) => b.to_string(),
+        Action::Play(card) => card.to_string(),
+    };
+    let analysis = player.analysis().map(|a| {
+        let mut extra = Map::new();
+        let policy: Map<String, Value> =
+            a.policy.iter().map(|&(i, p)| (text(i), json!(p))).collect();
+        extra.insert("policy".into(), Value::Object(policy));
+        extra.insert("value".into(), json!(a.values));
+        extra.insert("simulations".into(), json!(a.simulations));
+        extra
+    });
+    let action = match action_of(&obs, index) {
         Action::Bid(b) => json!(b),
         Action::Play(card) => json!(card.to_string()),
-    })
+    };
+    Ok((action, analysis))
 }
 
 /// The request line that asks for `obs`'s decision: the seat's hand as dealt (its hand now
@@ -373,6 +394,27 @@ mod tests {
         );
         assert_eq!(a["ok"], true, "{a}");
         assert!(["AS", "2C"].contains(&a["action"].as_str().unwrap()), "{a}");
+    }
+
+    #[test]
+    fn a_searching_agent_reports_its_policy_and_values() {
+        let a: Value =
+            serde_json::from_str(&answer(&"ismcts:64".parse().unwrap(), 1, None, GOOD)).unwrap();
+        assert_eq!(a["ok"], true, "{a}");
+        let policy = a["policy"].as_object().expect("a policy");
+        let total: f64 = policy.values().map(|p| p.as_f64().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{a}");
+        // The chosen move is the most visited one.
+        let best = policy
+            .iter()
+            .max_by(|x, y| x.1.as_f64().partial_cmp(&y.1.as_f64()).unwrap())
+            .unwrap()
+            .0;
+        assert_eq!(best, &a["action"].to_string(), "{a}");
+        assert_eq!(a["value"].as_array().unwrap().len(), 3);
+        assert_eq!(a["simulations"], 64);
+        // The heuristic does not search: no policy.
+        assert!(ask(GOOD).get("policy").is_none());
     }
 
     #[test]

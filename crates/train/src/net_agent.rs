@@ -26,6 +26,7 @@ pub struct NetAgent<B: Backend = Cpu> {
     params: SearchParams,
     seed: u64,
     decisions: u64,
+    last: Option<game::Analysis>,
 }
 
 impl<B: Backend> NetAgent<B> {
@@ -43,6 +44,7 @@ impl<B: Backend> NetAgent<B> {
             params,
             seed,
             decisions: 0,
+            last: None,
         }
     }
 
@@ -62,7 +64,10 @@ impl<B: Backend> Player for NetAgent<B> {
             obs.game = None;
         }
         match search_blocking(&obs, &self.params, &mut self.evaluator, seed) {
-            Ok(result) => result.best_action(),
+            Ok(result) => {
+                self.last = Some(result.analysis(obs.public.players()));
+                result.best_action()
+            }
             // Only reachable for a seat not to act, which the arena never asks.
             Err(_) => obs.legal_actions().nth(0).unwrap_or(0),
         }
@@ -70,6 +75,10 @@ impl<B: Backend> Player for NetAgent<B> {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn analysis(&self) -> Option<game::Analysis> {
+        self.last.clone()
     }
 }
 

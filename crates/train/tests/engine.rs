@@ -55,7 +55,7 @@ fn the_arena_plays_an_external_program() {
 #[test]
 fn a_program_that_fails_stops_the_arena_with_its_reason() {
     for (program, says) in [
-        ("cmd:true", "ended without answering; restarted"),
+        ("cmd:true", "; restarted, then: "),
         ("cmd:/no/such/program", "cannot start"),
     ] {
         let agents = parse_agent_list(&format!("{program},heuristic")).unwrap();
