@@ -8,14 +8,27 @@
 //! seat can check); bad input gets `{"ok": false, "error": ...}` naming the field or the rule.
 
 use crate::agents::{AgentSpec, NetAgentFactory};
-use game::{Action, Card, CardSet, Observation, RoundConfig, Suit, action_of};
+use game::{
+    Action, Card, CardSet, GameConfig, GameContext, MAX_PLAYERS, Observation, RoundConfig, Suit,
+    action_of,
+};
 use serde_json::{Map, Value, json};
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
 /// The fields a request may hold.
 const FIELDS: &[&str] = &[
-    "id", "players", "cards", "trump", "dealer", "seat", "hand", "actions", "seed",
+    "id",
+    "players",
+    "cards",
+    "trump",
+    "dealer",
+    "seat",
+    "hand",
+    "actions",
+    "game",
+    "simulations",
+    "seed",
 ];
 
 /// Answers every request line of `input` on `output`, one line each, until the input ends.
@@ -161,8 +174,25 @@ fn decide(
         None | Some(Value::Null) => seed,
         Some(v) => v.as_u64().ok_or("`seed` must be a whole number >= 0")?,
     };
-    let obs = Observation::from_public_actions(config, seat as usize, hand, &actions)
+    let mut obs = Observation::from_public_actions(config, seat as usize, hand, &actions)
         .map_err(|e| e.to_string())?;
+    if let Some(g) = m.get("game") {
+        obs.game = Some(game_context(g, &config)?);
+    }
+    let agent = match m.get("simulations") {
+        None | Some(Value::Null) => agent.clone(),
+        Some(v) => with_budget(
+            agent,
+            v.as_u64()
+                .filter(|&n| (1..=crate::agents::MAX_SIMULATIONS as u64).contains(&n))
+                .ok_or_else(|| {
+                    format!(
+                        "`simulations` must be 1 to {}",
+                        crate::agents::MAX_SIMULATIONS
+                    )
+                })? as usize,
+        )?,
+    };
     if obs.public.is_over() {
         return Err("the round is over: nothing to decide".into());
     }
@@ -218,7 +248,7 @@ pub fn request_of(obs: &Observation, id: u64) -> Value {
         }
         actions.push(json!(card.to_string()));
     }
-    json!({
+    let mut request = json!({
         "id": id,
         "players": p,
         "cards": pb.cards(),
@@ -227,7 +257,24 @@ pub fn request_of(obs: &Observation, id: u64) -> Value {
         "seat": obs.seat(),
         "hand": dealt.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
         "actions": actions,
-    })
+    });
+    // In a game: the starting hand size whose schedule holds this round.
+    if let Some(g) = obs.game {
+        let r = g.round_index as usize;
+        let start = (1..=52 / p as u64).find(|&s| {
+            GameConfig::new(p as u64, s).is_ok_and(|gc| {
+                gc.num_rounds() == g.num_rounds as usize
+                    && gc.round_config(r).as_ref() == Some(pb.config())
+            })
+        });
+        if let (Some(start), Some(r_obj)) = (start, request.as_object_mut()) {
+            r_obj.insert(
+                "game".into(),
+                json!({"start_cards": start, "round": r, "totals": &g.totals[..p]}),
+            );
+        }
+    }
+    request
 }
 
 /// An external program that speaks this protocol, as a player (`cmd:PROGRAM ARGS`): started on
@@ -360,6 +407,98 @@ impl game::Player for CommandAgent {
     }
 }
 
+/// The game context of a request's `game` field: `{"start_cards": S, "round": R, "totals":
+/// [...]}` (round counted from 0, totals of the rounds before it), checked against the
+/// schedule of the rules: round R of a game from S cards deals the request's cards, trump and
+/// dealer.
+fn game_context(g: &Value, config: &RoundConfig) -> Result<GameContext, String> {
+    let g = g
+        .as_object()
+        .ok_or("`game` must be an object with start_cards, round and totals")?;
+    if let Some(extra) = g
+        .keys()
+        .find(|k| !["start_cards", "round", "totals"].contains(&k.as_str()))
+    {
+        return Err(format!("game: unknown field `{extra}`"));
+    }
+    let int = |name: &str| {
+        g.get(name)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("game.{name} must be a whole number >= 0"))
+    };
+    let start = int("start_cards")?;
+    let round = int("round")? as usize;
+    let schedule = GameConfig::new(config.players() as u64, start)
+        .map_err(|e| format!("game.start_cards: {e}"))?;
+    let expected = schedule.round_config(round).ok_or_else(|| {
+        format!(
+            "game.round {round}: a game from {start} cards has {} rounds (counted from 0)",
+            schedule.num_rounds()
+        )
+    })?;
+    if expected != *config {
+        return Err(format!(
+            "game: round {round} of a game from {start} cards deals {} cards, trump {}, dealer {}; the request says {} cards, trump {}, dealer {}",
+            expected.cards(),
+            expected
+                .trump()
+                .map_or("none".into(), |t| t.letter().to_string()),
+            expected.dealer(),
+            config.cards(),
+            config
+                .trump()
+                .map_or("none".into(), |t| t.letter().to_string()),
+            config.dealer()
+        ));
+    }
+    let list = g
+        .get("totals")
+        .and_then(Value::as_array)
+        .ok_or("game.totals must be a list, one total per seat")?;
+    if list.len() != config.players() {
+        return Err(format!(
+            "game.totals holds {} totals for {} seats",
+            list.len(),
+            config.players()
+        ));
+    }
+    let mut totals = [0u16; MAX_PLAYERS];
+    for (s, t) in list.iter().enumerate() {
+        totals[s] = t
+            .as_u64()
+            .filter(|&t| t <= u16::MAX as u64)
+            .ok_or_else(|| format!("game.totals[{s}] must be a whole number 0 to 65535"))?
+            as u16;
+    }
+    Ok(GameContext {
+        round_index: round as u8,
+        num_rounds: schedule.num_rounds() as u8,
+        totals,
+    })
+}
+
+/// `agent` with a budget of `simulations` per decision (a network's preset keeps its worlds
+/// and spreads the budget over them); agents that do not search refuse one.
+fn with_budget(agent: &AgentSpec, simulations: usize) -> Result<AgentSpec, String> {
+    Ok(match agent {
+        AgentSpec::Rollout { .. } => AgentSpec::Rollout { simulations },
+        AgentSpec::Ismcts { .. } => AgentSpec::Ismcts { simulations },
+        AgentSpec::Net { checkpoint, preset } => {
+            let mut preset = *preset;
+            if preset.kind == mcts::SearchKind::Determinized {
+                preset.simulations = simulations.div_ceil(preset.worlds.max(1)).max(1);
+            } else {
+                preset.simulations = simulations;
+            }
+            AgentSpec::Net {
+                checkpoint: checkpoint.clone(),
+                preset,
+            }
+        }
+        other => return Err(format!("`simulations`: {other} does not search")),
+    })
+}
+
 fn card_of(v: &Value) -> Result<Card, String> {
     let s = v
         .as_str()
@@ -397,6 +536,28 @@ mod tests {
     }
 
     #[test]
+    fn a_round_of_a_game_carries_its_context() {
+        // The second round (index 1) of a 3-player game from 2 cards, as the rules schedule it.
+        let schedule = GameConfig::new(3, 2).unwrap();
+        let rc = schedule.round_config(1).unwrap();
+        let mut round = game::Round::deal(rc, &mut game::rng_from_seed(2));
+        let seat = round.to_act();
+        let hand: Vec<String> = round.hand(seat).iter().map(|c| c.to_string()).collect();
+        let line = json!({
+            "id": 1, "players": 3, "cards": rc.cards(),
+            "trump": rc.trump().map(|t| t.letter().to_string()),
+            "dealer": rc.dealer(), "seat": seat, "hand": hand, "actions": [],
+            "game": {"start_cards": 2, "round": 1, "totals": [10, 0, 11]},
+        })
+        .to_string();
+        let a = ask(&line);
+        assert_eq!(a["ok"], true, "{a}");
+        round
+            .apply_index(a["action"].as_u64().unwrap() as usize)
+            .unwrap();
+    }
+
+    #[test]
     fn a_searching_agent_reports_its_policy_and_values() {
         let a: Value =
             serde_json::from_str(&answer(&"ismcts:64".parse().unwrap(), 1, None, GOOD)).unwrap();
@@ -413,6 +574,11 @@ mod tests {
         assert_eq!(best, &a["action"].to_string(), "{a}");
         assert_eq!(a["value"].as_array().unwrap().len(), 3);
         assert_eq!(a["simulations"], 64);
+        // A budget in the request replaces the spec's.
+        let line = GOOD.replace(r#""actions": []"#, r#""actions": [], "simulations": 16"#);
+        let a: Value =
+            serde_json::from_str(&answer(&"ismcts:64".parse().unwrap(), 1, None, &line)).unwrap();
+        assert_eq!(a["simulations"], 16, "{a}");
         // The heuristic does not search: no policy.
         assert!(ask(GOOD).get("policy").is_none());
     }
@@ -443,6 +609,24 @@ mod tests {
             (
                 &GOOD.replace(r#""players": 3"#, r#""players": 9"#),
                 "players",
+            ),
+            (
+                &GOOD.replace(r#""actions": []"#, r#""actions": [], "simulations": 10"#),
+                "heuristic does not search",
+            ),
+            (
+                &GOOD.replace(
+                    r#""actions": []"#,
+                    r#""actions": [], "game": {"start_cards": 5, "round": 0, "totals": [0, 0, 0]}"#,
+                ),
+                "round 0 of a game from 5 cards deals 5 cards",
+            ),
+            (
+                &GOOD.replace(
+                    r#""actions": []"#,
+                    r#""actions": [], "game": {"start_cards": 2, "round": 9, "totals": [0, 0, 0]}"#,
+                ),
+                "game.round 9",
             ),
         ] {
             let a = ask(line);
