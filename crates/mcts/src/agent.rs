@@ -78,18 +78,27 @@ impl RolloutAgent {
     }
 }
 
-impl game::Player for RolloutAgent {
-    fn analysis(&self) -> Option<game::Analysis> {
-        self.last.clone()
-    }
+/// The `game::Player` of a network-free search agent with `try_act`, `name` and `last`
+/// fields: one body for `RolloutAgent` and `IsmctsAgent`.
+macro_rules! player_of_search_agent {
+    ($agent:ty) => {
+        impl game::Player for $agent {
+            fn act(&mut self, obs: &game::Observation) -> usize {
+                // Only fails when asked out of turn, which the contract of `act` rules out.
+                self.try_act(obs)
+                    .unwrap_or_else(|e| panic!("{} asked to act where it cannot: {e}", self.name))
+            }
 
-    fn act(&mut self, obs: &Observation) -> usize {
-        // Only fails when asked out of turn, which the contract of `act` rules out.
-        self.try_act(obs)
-            .unwrap_or_else(|e| panic!("{} asked to act where it cannot: {e}", self.name))
-    }
+            fn name(&self) -> &str {
+                &self.name
+            }
 
-    fn name(&self) -> &str {
-        &self.name
-    }
+            fn analysis(&self) -> Option<game::Analysis> {
+                self.last.clone()
+            }
+        }
+    };
 }
+pub(crate) use player_of_search_agent;
+
+player_of_search_agent!(RolloutAgent);

@@ -293,18 +293,4 @@ impl IsmctsAgent {
     }
 }
 
-impl game::Player for IsmctsAgent {
-    fn analysis(&self) -> Option<game::Analysis> {
-        self.last.clone()
-    }
-
-    fn act(&mut self, obs: &Observation) -> usize {
-        // Only fails when asked out of turn, which the contract of `act` rules out.
-        self.try_act(obs)
-            .unwrap_or_else(|e| panic!("{} asked to act where it cannot: {e}", self.name))
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-}
+crate::agent::player_of_search_agent!(IsmctsAgent);
