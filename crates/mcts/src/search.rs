@@ -123,8 +123,7 @@ impl Search {
         self.worlds_trees().iter().map(|t| &t.world)
     }
 
-    /// Visits below each world's root so far (kept visits included, after a reuse); empty
-    /// for an information-set search.
+    /// Visits below each world's root so far; empty for an information-set search.
     pub fn world_visits(&self) -> Vec<usize> {
         self.worlds_trees().iter().map(|t| t.simulations).collect()
     }

@@ -60,7 +60,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Play agents against each other (the same deals at every seating): random, heuristic,
-    /// rollout:SIMS, ismcts:SIMS, net:CHECKPOINT[:PRESET].
+    /// rollout:SIMS, ismcts:SIMS, net:CHECKPOINT[:PRESET], cmd:PROGRAM ARGS.
     Arena(train::arena::ArenaArgs),
     /// Answer JSON-lines requests on stdin with an agent's moves, one answer line each on
     /// stdout (docs/engine.md).

@@ -12,7 +12,8 @@ pub const DEFAULT_ROUNDS: usize = 400;
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct ArenaArgs {
     /// Comma-separated agents (at least 2): random, heuristic, rollout:SIMS, ismcts:SIMS,
-    /// net:CHECKPOINT[:PRESET] (preset light, medium, heavy, WxS or isN; default light).
+    /// net:CHECKPOINT[:PRESET] (preset light, medium, heavy, WxS or isN; default light),
+    /// cmd:PROGRAM ARGS (a program speaking the engine protocol, docs/engine.md).
     #[arg(long, value_delimiter = ',')]
     pub agents: Vec<AgentSpec>,
     /// Deals to play (single rounds), each at every ordering of the agents (N! tables; with 5
