@@ -68,6 +68,10 @@ struct SelfplayArgs {
     /// Inference server worker threads, each with its own copy of the network (comma list).
     #[arg(long, value_delimiter = ',', default_value = "1")]
     server_workers: Vec<usize>,
+    /// Time in the peer's unit: 4 players, 5 cards, spades, seat 0 dealing, every decision
+    /// searched but a seat's last card (20 a round).
+    #[arg(long)]
+    peer_unit: bool,
     /// Rounds (or games) played before timing each configuration.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -180,6 +184,7 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
                                 max_batch,
                                 batch_timeout_ms: timeout,
                                 server_workers,
+                                peer_unit: a.peer_unit,
                                 warmup: a.warmup,
                                 in_flight: a.in_flight,
                                 seed: a.seed,

@@ -53,6 +53,9 @@ pub struct SelfplayCase {
     pub batch_timeout_ms: f64,
     /// Inference server worker threads.
     pub server_workers: usize,
+    /// The peer's unit: 4 players, 5 cards, spades, seat 0 dealing, every decision searched
+    /// but a seat's last card (20 a round), whatever `players` and `cards` say.
+    pub peer_unit: bool,
     /// Units played before timing (the network's first batches and the allocator warm up).
     pub warmup: u64,
     pub in_flight: usize,
@@ -90,6 +93,11 @@ pub struct SelfplayRow {
     pub simulations_per_sec: f64,
     pub mean_depth: f64,
     pub hours_for_5m_rounds: f64,
+    /// Searched decisions per round and per minute (the peer's unit: 20 a round).
+    pub searched_per_round: f64,
+    pub searched_per_minute: f64,
+    /// Whether the row is in the peer's unit (`--peer-unit`).
+    pub peer_unit: bool,
 }
 
 impl SelfplayCase {
@@ -114,13 +122,31 @@ impl SelfplayCase {
             start_cards_min: self.start_cards,
             start_cards_max: self.start_cards,
         };
+        if self.peer_unit {
+            if self.mode != Mode::Rounds {
+                bail!("--peer-unit times single rounds, not --games");
+            }
+            plan.deal.players = vec![4];
+            plan.deal.cards_min = 5;
+            plan.deal.cards_max = 5;
+        }
         plan.deal
             .validate()
             .map_err(|e| anyhow::anyhow!("--players / --cards / --start-cards: {e}"))?;
         plan.search_params()
             .validate()
             .map_err(|e| anyhow::anyhow!("--parallel-batch-size / --preset: {e}"))?;
-        Ok(plan.selfplay_config())
+        let mut cfg = plan.selfplay_config();
+        if self.peer_unit {
+            cfg.fixed_setup = Some(
+                game::RoundConfig::new(4, 5, Some(game::Suit::Spades), 0)
+                    .expect("the peer's set-up"),
+            );
+            cfg.search_forced = true;
+            cfg.search.search_single_action = true;
+            cfg.fast_search.search_single_action = true;
+        }
+        Ok(cfg)
     }
 
     /// Checks every option; returns the self-play settings.
@@ -256,6 +282,9 @@ fn run_on<B: Backend>(
         simulations_per_sec: stats.simulations as f64 / secs,
         mean_depth: stats.mean_depth(),
         hours_for_5m_rounds: crate::PROJECTED_ROUNDS * seconds_per_round / 3600.0,
+        searched_per_round: stats.searched as f64 / stats.rounds.max(1) as f64,
+        searched_per_minute: per_min(stats.searched),
+        peer_unit: case.peer_unit,
     })
 }
 
@@ -315,6 +344,9 @@ fn dummy_row() -> SelfplayRow {
         simulations_per_sec: 0.0,
         mean_depth: 0.0,
         hours_for_5m_rounds: 0.0,
+        searched_per_round: 0.0,
+        searched_per_minute: 0.0,
+        peer_unit: false,
     }
 }
 
@@ -337,6 +369,8 @@ pub fn render(rows: &[SelfplayRow]) -> String {
         "cpu%",
         "s/round",
         "h/5M rounds",
+        "searched/round",
+        "searched/min",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
@@ -358,6 +392,8 @@ pub fn render(rows: &[SelfplayRow]) -> String {
                 format!("{:.0}", r.cpu_percent),
                 table::num(r.seconds_per_round),
                 table::num(r.hours_for_5m_rounds),
+                table::num(r.searched_per_round),
+                table::num(r.searched_per_minute),
             ]
         })
         .collect();

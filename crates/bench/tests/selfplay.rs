@@ -20,6 +20,7 @@ fn case() -> SelfplayCase {
         parallel_batch_size: 4,
         max_batch: 64,
         server_workers: 1,
+        peer_unit: false,
         batch_timeout_ms: 1.0,
         warmup: 1,
         in_flight: 2,
@@ -43,6 +44,24 @@ fn two_rounds_give_a_row_and_the_peer_columns_come_first() {
     let header: Vec<&str> = text.lines().next().expect("a header").split(',').collect();
     assert_eq!(&header[..PEER_COLUMNS.len()], &PEER_COLUMNS[..]);
     assert_eq!(text.lines().count(), 2);
+}
+
+#[test]
+fn the_peers_unit_reports_twenty_searched_decisions_a_round() {
+    let mut c = case();
+    c.peer_unit = true;
+    c.players = 3; // overridden: the peer's unit is 4 x 5
+    let row = selfplay::run_case(&c).expect("the benchmark runs");
+    assert!(row.peer_unit);
+    assert_eq!(row.searched_per_round, 20.0);
+    assert!(row.searched_per_minute > 0.0);
+    let plain = selfplay::run_case(&case()).expect("the benchmark runs");
+    assert!(!plain.peer_unit);
+    assert!(
+        plain.searched_per_round < 20.0,
+        "{}",
+        plain.searched_per_round
+    );
 }
 
 #[test]

@@ -57,6 +57,9 @@ pub struct SearchParams {
     /// Root Dirichlet noise: concentration and weight (epsilon 0 = no noise).
     pub dirichlet_alpha: f32,
     pub dirichlet_epsilon: f32,
+    /// Search a decision with a single legal action too, spending the full budget below it
+    /// (the peer's unit counted such decisions as searched); off, it is answered at once.
+    pub search_single_action: bool,
 }
 
 impl SearchParams {
@@ -75,6 +78,7 @@ impl SearchParams {
             rollout_mix: 0.0,
             dirichlet_alpha: 0.5,
             dirichlet_epsilon: 0.0,
+            search_single_action: false,
         }
     }
 

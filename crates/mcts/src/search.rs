@@ -71,7 +71,8 @@ impl Search {
         params.validate()?;
         ensure_to_act(obs)?;
         let legal = obs.legal_actions();
-        let forced = (legal.len() == 1).then(|| SearchResult::forced(legal.nth(0).unwrap_or(0)));
+        let forced = (legal.len() == 1 && !params.search_single_action)
+            .then(|| SearchResult::forced(legal.nth(0).unwrap_or(0)));
         Ok(match params.kind {
             SearchKind::Determinized => {
                 Search::Determinized(Determinized::new(obs, params, seed, forced))

@@ -258,6 +258,8 @@ impl TrainConfig {
             fast_search: self.fast_search_params(),
             in_flight: self.selfplay.in_flight,
             seed: self.seed,
+            fixed_setup: None,
+            search_forced: false,
         }
     }
 

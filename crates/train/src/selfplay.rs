@@ -139,6 +139,13 @@ pub struct SelfPlayConfig {
     /// Rounds (or games) each thread keeps in flight.
     pub in_flight: usize,
     pub seed: u64,
+    /// Rounds mode: deal this set-up every round instead of drawing one from `deal` (the
+    /// peer's unit: 4 players, 5 cards, spades, seat 0 dealing).
+    pub fixed_setup: Option<RoundConfig>,
+    /// Search every decision but a seat's last card, a single legal action included (the
+    /// peer's unit; the searches need `search_single_action`). Off, a decision with one legal
+    /// action is played without search.
+    pub search_forced: bool,
 }
 
 /// The policy target of a searched decision.
@@ -283,7 +290,13 @@ impl Slot {
         let mut rng =
             GameRng::seed_from_u64(game::seeds::selfplay_unit(cfg.seed, iteration, index));
         let table = match cfg.mode {
-            Mode::Rounds => Table::Round(Round::deal(cfg.deal.draw_round(&mut rng), &mut rng)),
+            Mode::Rounds => {
+                let setup = match cfg.fixed_setup {
+                    Some(setup) => setup,
+                    None => cfg.deal.draw_round(&mut rng),
+                };
+                Table::Round(Round::deal(setup, &mut rng))
+            }
             Mode::Games => Table::Game(Box::new(Game::new(cfg.deal.draw_game(&mut rng), &mut rng))),
         };
         Slot {
@@ -500,7 +513,8 @@ impl Slot {
             let round = *self.round();
             let mover = round.to_act();
             let legal = round.legal_actions();
-            if legal.len() == 1 {
+            let last_card = round.phase() == game::Phase::Playing && round.hand(mover).len() == 1;
+            if legal.len() == 1 && (!cfg.search_forced || last_card) {
                 // One legal action: played without search, and no example.
                 self.stats.forced += 1;
                 self.apply(legal.nth(0).expect("one legal action"));

@@ -29,6 +29,8 @@ fn config(mode: Mode) -> SelfPlayConfig {
         fast_search: SearchParams::new(1, 4),
         in_flight: 5,
         seed: 42,
+        fixed_setup: None,
+        search_forced: false,
     }
 }
 
@@ -323,4 +325,43 @@ fn a_panicking_thread_is_an_error_not_a_hang() {
         err.contains("panicked") && err.contains("the evaluator broke"),
         "{err}"
     );
+}
+
+#[test]
+fn the_peers_unit_searches_twenty_decisions_a_round() {
+    // 4 players, 5 cards, spades, seat 0 dealing: every bid and every card but each seat's
+    // last is searched, forced or not.
+    let mut cfg = config(Mode::Rounds);
+    cfg.fixed_setup = Some(game::RoundConfig::new(4, 5, Some(game::Suit::Spades), 0).unwrap());
+    cfg.search_forced = true;
+    cfg.search.search_single_action = true;
+    cfg.fast_search.search_single_action = true;
+    let (done, stats) = run(
+        &cfg,
+        0,
+        12,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(stats.rounds, 12);
+    assert_eq!(stats.searched, 12 * 20);
+    assert_eq!(stats.forced, 12 * 4);
+    assert!(done.iter().all(|f| f.rounds[0].players == 4));
+    // Every searched decision ran its simulations, single legal actions included.
+    assert_eq!(stats.simulations, stats.searched * 24);
+    // Without the peer's unit, decisions with one legal action are not searched.
+    let (_, plain) = run(
+        &config(Mode::Rounds),
+        0,
+        12,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert!(plain.forced > 0);
 }
