@@ -9,7 +9,7 @@ use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use game::encoding::offset;
 use game::symmetry::SuitPermutation;
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Suit};
@@ -228,9 +228,16 @@ impl<B: AutodiffBackend> Learner<B> {
         if let Some(tricks) = &terms.tricks {
             loss = loss + tricks.clone().mul_scalar(self.config.tricks_weight);
         }
-        let p: f32 = terms.policy.into_scalar().elem();
-        let v: f32 = terms.value.into_scalar().elem();
-        let t: f32 = terms.tricks.map_or(0.0, |t| t.into_scalar().elem());
+        // One read of the device a step (a GPU would otherwise sync once per loss).
+        let mut parts = vec![terms.policy.reshape([1]), terms.value.reshape([1])];
+        if let Some(t) = terms.tricks {
+            parts.push(t.reshape([1]));
+        }
+        let read = Tensor::cat(parts, 0).detach().into_data().convert::<f32>();
+        // Unreadable reads as NaN, which the check below reports as a diverged loss.
+        let losses = read.to_vec::<f32>().unwrap_or_else(|_| vec![f32::NAN; 3]);
+        let (p, v) = (losses[0], losses[1]);
+        let t = losses.get(2).copied().unwrap_or(0.0);
         self.steps += 1;
         for (what, value) in [("policy", p), ("value", v), ("tricks", t)] {
             if !value.is_finite() {
