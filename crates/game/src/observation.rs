@@ -127,7 +127,6 @@ impl Observation {
             if public.played().contains(card) {
                 return Err(AccountError::PlayedTwice { index, card });
             }
-            let led = public.led_suit();
             if player == seat {
                 if !hand.contains(card) {
                     return Err(illegal(IllegalAction::NotInHand {
@@ -136,16 +135,7 @@ impl Observation {
                         why: "it is not in the hand this seat was dealt",
                     }));
                 }
-                if let Some(led) = led
-                    && card.suit() != led
-                    && hand.has_suit(led)
-                {
-                    return Err(illegal(IllegalAction::FollowSuit {
-                        seat,
-                        card,
-                        suit: led,
-                    }));
-                }
+                public.check_follows_suit(hand, card).map_err(illegal)?;
                 hand.remove(card);
             } else {
                 if dealt.contains(card) {

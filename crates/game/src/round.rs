@@ -317,6 +317,26 @@ impl PublicRound {
         Ok(())
     }
 
+    /// Refuses `card` from the seat to act, holding `hand`, if it does not follow the led suit
+    /// while the hand holds some [follow-suit]. The one place the rule is checked.
+    #[inline]
+    pub(crate) fn check_follows_suit(
+        &self,
+        hand: CardSet,
+        card: Card,
+    ) -> Result<(), IllegalAction> {
+        match self.led_suit() {
+            Some(led) if card.suit() != led && hand.has_suit(led) => {
+                Err(IllegalAction::FollowSuit {
+                    seat: self.to_act(),
+                    card,
+                    suit: led,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Records `card`, played by the seat to act in the playing phase, once the caller has
     /// checked it may be played: a void shown when it does not follow the led suit, the trick
     /// completed and won [trick-winner], the round over after the last trick. The one place
@@ -521,16 +541,7 @@ impl Round {
                 why: self.whereabouts(card),
             });
         }
-        if let Some(led) = self.public.led_suit()
-            && card.suit() != led
-            && hand.has_suit(led)
-        {
-            return Err(IllegalAction::FollowSuit {
-                seat,
-                card,
-                suit: led,
-            });
-        }
+        self.public.check_follows_suit(hand, card)?;
         self.hands[seat].remove(card);
         self.public.record_play(card);
         Ok(())

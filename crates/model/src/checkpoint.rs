@@ -335,7 +335,7 @@ fn decode<B: Backend>(
     .map_err(|panic| {
         corrupt(format!(
             "weights do not fit the network: {}",
-            panic_message(&panic)
+            crate::panic_text(&*panic).unwrap_or_else(|| "a panic in Burn".into())
         ))
     })?
     .map_err(corrupt)?;
@@ -346,16 +346,6 @@ fn decode<B: Backend>(
         )));
     }
     Ok((loaded, info.meta))
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic in Burn".to_string()
-    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, CheckpointError> {

@@ -24,5 +24,13 @@ pub mod runner;
 pub mod server;
 
 pub use config::{Activation, ConfigError, NetConfig};
+
+/// The message a panic carried (`panic!` with text or a format), if any.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> Option<String> {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+}
 pub use net::{BlobNet, NetOutput};
 pub use runner::NetRunner;

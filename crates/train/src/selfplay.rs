@@ -574,12 +574,7 @@ where
                         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                             worker(cfg, iteration, &mine, make(t), progress, &halt)
                         }))
-                        .unwrap_or_else(|panic| {
-                            Err(anyhow::anyhow!(
-                                "a self-play thread panicked: {}",
-                                panic_message(&panic)
-                            ))
-                        });
+                        .unwrap_or_else(|panic| Err(panicked(panic)));
                         if result.is_err() {
                             failed.store(true, Ordering::SeqCst);
                         }
@@ -589,14 +584,7 @@ where
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|panic| {
-                        Err(anyhow::anyhow!(
-                            "a self-play thread panicked: {}",
-                            panic_message(&panic)
-                        ))
-                    })
-                })
+                .map(|h| h.join().unwrap_or_else(|panic| Err(panicked(panic))))
                 .collect()
         });
     let mut finished = Vec::with_capacity(count as usize);
@@ -610,13 +598,10 @@ where
     Ok((finished, stats))
 }
 
-/// The text of a panic's payload.
-pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".to_string())
+/// A self-play thread's panic as its error.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> anyhow::Error {
+    let text = model::panic_text(&*panic).unwrap_or_else(|| "(no message)".into());
+    anyhow::anyhow!("a self-play thread panicked: {text}")
 }
 
 /// What ends a self-play thread early: the caller's stop request, or another thread's failure.
