@@ -68,6 +68,12 @@ struct SelfplayArgs {
     /// Inference server worker threads, each with its own copy of the network (comma list).
     #[arg(long, value_delimiter = ',', default_value = "1")]
     server_workers: Vec<usize>,
+    /// Evaluation cache entries (comma list; 0 = no cache). Default: the training run's.
+    #[arg(long, value_delimiter = ',')]
+    cache_entries: Option<Vec<usize>>,
+    /// Batch sizes the server pads to (comma list, ascending; for a GPU). Default: none.
+    #[arg(long, value_delimiter = ',')]
+    pad_sizes: Vec<usize>,
     /// Time in the peer's unit: 4 players, 5 cards, spades, seat 0 dealing, every decision
     /// searched but a seat's last card (20 a round).
     #[arg(long)]
@@ -151,6 +157,11 @@ fn device(s: &str) -> Result<DeviceKind> {
     Ok(kind)
 }
 
+/// Every pair of the two lists, the first varying slowest.
+fn product<'a, A, B>(a: &'a [A], b: &'a [B]) -> impl Iterator<Item = (&'a A, &'a B)> {
+    a.iter().flat_map(move |x| b.iter().map(move |y| (x, y)))
+}
+
 fn json_line(key: &str, rows: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::json!({ key: rows }));
     Ok(())
@@ -163,13 +174,19 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
         Some(g) => (Mode::Games, g),
         None => (Mode::Rounds, a.rounds),
     };
+    let cache_entries = a
+        .cache_entries
+        .clone()
+        .unwrap_or_else(|| vec![train::config::TrainConfig::default().cache.entries]);
     let mut cases = Vec::new();
     for preset in &a.preset {
         for &threads in &a.threads {
             for &pbs in &a.parallel_batch_size {
                 for &max_batch in &a.max_batch {
                     for &timeout in &a.batch_timeout_ms {
-                        for &server_workers in &a.server_workers {
+                        for (&server_workers, &cache_entries) in
+                            product(&a.server_workers, &cache_entries)
+                        {
                             cases.push(SelfplayCase {
                                 threads,
                                 preset: preset.clone(),
@@ -184,6 +201,8 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
                                 max_batch,
                                 batch_timeout_ms: timeout,
                                 server_workers,
+                                cache_entries,
+                                pad_sizes: a.pad_sizes.clone(),
                                 peer_unit: a.peer_unit,
                                 warmup: a.warmup,
                                 in_flight: a.in_flight,
@@ -202,14 +221,17 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
     let mut rows: Vec<SelfplayRow> = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         eprintln!(
-            "[{}/{}] {} threads, preset {}, parallel batch {}, max batch {}, timeout {} ms",
+            "[{}/{}] {} threads, preset {}, parallel batch {}, max batch {}, timeout {} ms, \
+             {} server workers, cache {}",
             i + 1,
             cases.len(),
             case.threads,
             case.preset,
             case.parallel_batch_size,
             case.max_batch,
-            case.batch_timeout_ms
+            case.batch_timeout_ms,
+            case.server_workers,
+            case.cache_entries
         );
         rows.push(selfplay::run_case(case)?);
     }

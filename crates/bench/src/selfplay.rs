@@ -6,11 +6,13 @@ use crate::net::NetSpec;
 use crate::table;
 use anyhow::{Context, Result, bail};
 use burn::tensor::backend::Backend;
+use mcts::{CachedEvaluator, EvalCache};
 use model::backend::DeviceKind;
 use model::evaluator::ServerEvaluator;
 use model::runner::NetRunner;
 use model::server::{self, ServerConfig};
 use serde::Serialize;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::{Duration, Instant};
 use train::config::TrainConfig;
@@ -53,6 +55,10 @@ pub struct SelfplayCase {
     pub batch_timeout_ms: f64,
     /// Inference server worker threads.
     pub server_workers: usize,
+    /// Evaluation cache entries (0: none), one cache shared by the threads, as in training.
+    pub cache_entries: usize,
+    /// Batch sizes the server pads to (`ServerConfig::pad_sizes`).
+    pub pad_sizes: Vec<usize>,
     /// The peer's unit: 4 players, 5 cards, spades, seat 0 dealing, every decision searched
     /// but a seat's last card (20 a round), whatever `players` and `cards` say.
     pub peer_unit: bool,
@@ -98,6 +104,12 @@ pub struct SelfplayRow {
     pub searched_per_minute: f64,
     /// Whether the row is in the peer's unit (`--peer-unit`).
     pub peer_unit: bool,
+    pub server_workers: usize,
+    pub cache_entries: usize,
+    /// Network requests answered by the evaluation cache.
+    pub cache_hit_rate: f64,
+    /// Padding rows over all rows the network ran (`--pad-sizes`).
+    pub padded_share: f64,
 }
 
 impl SelfplayCase {
@@ -163,6 +175,20 @@ impl SelfplayCase {
         if self.max_batch == 0 {
             bail!("--max-batch must be at least 1");
         }
+        if self.server_workers == 0 {
+            bail!("--server-workers must be at least 1");
+        }
+        if self.cache_entries > train::config::MAX_CACHE_ENTRIES {
+            bail!(
+                "--cache-entries must be at most {}, not {}",
+                train::config::MAX_CACHE_ENTRIES,
+                self.cache_entries
+            );
+        }
+        let pads = &self.pad_sizes;
+        if pads.windows(2).any(|w| w[0] >= w[1]) || pads.contains(&0) {
+            bail!("--pad-sizes must be ascending sizes of at least 1, not {pads:?}");
+        }
         if !(self.batch_timeout_ms.is_finite() && self.batch_timeout_ms >= 0.0) {
             bail!(
                 "--batch-timeout-ms must be a number >= 0, not {}",
@@ -207,29 +233,36 @@ fn run_on<B: Backend>(
         max_batch: case.max_batch,
         batch_timeout: Duration::from_secs_f64(case.batch_timeout_ms / 1000.0),
         workers: case.server_workers,
+        pad_sizes: case.pad_sizes.clone(),
     };
     let (handle, client) = server::spawn(NetRunner::new(net, device), server_cfg);
     let progress = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let play = |iteration: u64, count: u64| {
+    // One cache for the threads of one stretch of play, as a training iteration has.
+    let play = |iteration: u64, count: u64, cache: &Arc<EvalCache>| {
         selfplay::run(
             cfg,
             iteration,
             count,
             case.threads,
-            |_| ServerEvaluator::new(client.clone()),
+            |_| CachedEvaluator::new(ServerEvaluator::new(client.clone()), cache.clone()),
             &progress,
             &stop,
         )
     };
     if case.warmup > 0 {
         // Another iteration number, so the timed units are not the warm-up's deals again.
-        play(u64::MAX, case.warmup)?;
+        play(
+            u64::MAX,
+            case.warmup,
+            &Arc::new(EvalCache::new(case.cache_entries)),
+        )?;
     }
+    let cache = Arc::new(EvalCache::new(case.cache_entries));
     let before = handle.stats();
     let cpu0 = process_cpu_time();
     let t0 = Instant::now();
-    let (finished, stats) = play(0, case.count)?;
+    let (finished, stats) = play(0, case.count, &cache)?;
     let wall = t0.elapsed();
     let cpu = process_cpu_time().saturating_sub(cpu0);
     let after = handle.stats();
@@ -285,6 +318,13 @@ fn run_on<B: Backend>(
         searched_per_round: stats.searched as f64 / stats.rounds.max(1) as f64,
         searched_per_minute: per_min(stats.searched),
         peer_unit: case.peer_unit,
+        server_workers: case.server_workers,
+        cache_entries: case.cache_entries,
+        cache_hit_rate: cache.stats().hit_rate(),
+        padded_share: {
+            let padded = after.padded_rows - before.padded_rows;
+            padded as f64 / (rows + padded).max(1) as f64
+        },
     })
 }
 
@@ -347,6 +387,10 @@ fn dummy_row() -> SelfplayRow {
         searched_per_round: 0.0,
         searched_per_minute: 0.0,
         peer_unit: false,
+        server_workers: 0,
+        cache_entries: 0,
+        cache_hit_rate: 0.0,
+        padded_share: 0.0,
     }
 }
 
@@ -371,6 +415,9 @@ pub fn render(rows: &[SelfplayRow]) -> String {
         "h/5M rounds",
         "searched/round",
         "searched/min",
+        "workers",
+        "cache",
+        "hit%",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
@@ -394,6 +441,9 @@ pub fn render(rows: &[SelfplayRow]) -> String {
                 table::num(r.hours_for_5m_rounds),
                 table::num(r.searched_per_round),
                 table::num(r.searched_per_minute),
+                r.server_workers.to_string(),
+                r.cache_entries.to_string(),
+                format!("{:.1}", 100.0 * r.cache_hit_rate),
             ]
         })
         .collect();

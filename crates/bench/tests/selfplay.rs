@@ -20,6 +20,8 @@ fn case() -> SelfplayCase {
         parallel_batch_size: 4,
         max_batch: 64,
         server_workers: 1,
+        cache_entries: 0,
+        pad_sizes: Vec::new(),
         peer_unit: false,
         batch_timeout_ms: 1.0,
         warmup: 1,
@@ -87,4 +89,19 @@ fn bad_input_is_an_error_naming_the_option() {
         selfplay::header()[..PEER_COLUMNS.len()],
         PEER_COLUMNS.map(String::from)
     );
+}
+
+#[test]
+fn the_cache_answers_some_requests_and_padding_is_reported() {
+    let mut c = case();
+    c.cache_entries = 1 << 14;
+    c.pad_sizes = vec![16, 64];
+    let row = selfplay::run_case(&c).expect("the benchmark runs");
+    // light is 2 worlds: the second world's root is the first's, at least.
+    assert!(row.cache_hit_rate > 0.0, "{}", row.cache_hit_rate);
+    assert!(row.cache_hit_rate < 1.0);
+    assert!(row.padded_share > 0.0 && row.padded_share < 1.0);
+    let off = selfplay::run_case(&case()).expect("the benchmark runs");
+    assert_eq!(off.cache_hit_rate, 0.0);
+    assert_eq!(off.padded_share, 0.0);
 }

@@ -8,12 +8,14 @@
 //!   thread can drive many searches and batch their requests.
 //! - [`evaluator`]: the seam to whatever scores positions (a network lives in another crate);
 //!   uniform, random and rollout evaluators for tests and the baseline.
+//! - [`cache`]: a bounded evaluation cache shared by searches (equal requests, one answer).
 //! - [`agent`]: a blocking wrapper and the network-free baseline agent.
 //! - [`ismcts`]: the textbook information-set MCTS with random playouts (a network-free
 //!   baseline: one tree over the searcher's information set, a fresh world per simulation).
 //! - [`params`]: every knob in one struct, with presets; [`value`]: the value scale.
 
 pub mod agent;
+pub mod cache;
 pub mod evaluator;
 pub mod info_set;
 pub mod ismcts;
@@ -25,6 +27,7 @@ pub mod value;
 pub mod worlds;
 
 pub use agent::{RolloutAgent, run_to_end, search_blocking};
+pub use cache::{CacheStats, CachedEvaluator, EvalCache, ObservationEvaluator};
 pub use evaluator::{
     EvalRequest, Evaluation, Evaluator, RandomEvaluator, RolloutEvaluator, UniformEvaluator,
 };

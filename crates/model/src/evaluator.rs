@@ -3,7 +3,7 @@
 
 use crate::server::{BatchModel, Client, ClientError};
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
-use mcts::{EvalRequest, Evaluation, Evaluator};
+use mcts::{EvalRequest, Evaluation, Evaluator, ObservationEvaluator};
 
 /// Sends each batch of search requests to the server as one request and waits for it.
 pub struct ServerEvaluator {
@@ -60,6 +60,10 @@ impl Evaluator for ServerEvaluator {
         self.error.as_ref().map(|e| e.to_string())
     }
 }
+
+// A network sees the encoding and the legal mask and nothing else: its answers may be cached.
+impl ObservationEvaluator for ServerEvaluator {}
+impl<M: BatchModel> ObservationEvaluator for DirectEvaluator<M> {}
 
 /// Runs a model in the caller's thread, no server: for the arena and for tests.
 pub struct DirectEvaluator<M: BatchModel> {

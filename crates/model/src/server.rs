@@ -33,12 +33,18 @@ pub trait BatchModel: Send + 'static {
 }
 
 /// How the server batches.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {
     pub max_batch: usize,
     pub batch_timeout: Duration,
     /// Worker threads, each with its own copy of the model (at least 1).
     pub workers: usize,
+    /// Batch sizes to pad to, ascending; empty runs every batch at its own size. A GPU
+    /// backend compiles (and autotunes) a kernel for each new shape, so a server that sees
+    /// every size from 1 to `max_batch` keeps tuning; padded to a few sizes, each is tuned
+    /// once, in a warm-up pass when a worker starts. A batch above the largest size runs as
+    /// it is. Padding costs the padded rows' compute: the CPU does not need it.
+    pub pad_sizes: Vec<usize>,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +53,7 @@ impl Default for ServerConfig {
             max_batch: 512,
             batch_timeout: Duration::from_millis(2),
             workers: 1,
+            pad_sizes: Vec::new(),
         }
     }
 }
@@ -66,6 +73,10 @@ pub struct ServerStats {
     pub wait_time: Duration,
     /// Weight swaps applied (by every worker).
     pub swaps: u64,
+    /// Rows added to batches to reach a padded size (`ServerConfig::pad_sizes`).
+    pub padded_rows: u64,
+    /// Forward passes run at start to warm each padded size up (not in `batches`).
+    pub warmup_batches: u64,
 }
 
 impl ServerStats {
@@ -82,6 +93,8 @@ impl ServerStats {
             total.batches += s.batches;
             total.forward_time += s.forward_time;
             total.wait_time += s.wait_time;
+            total.padded_rows += s.padded_rows;
+            total.warmup_batches += s.warmup_batches;
         }
         total
     }
@@ -233,6 +246,7 @@ pub fn spawn<M: BatchModel + Clone>(model: M, config: ServerConfig) -> (ServerHa
         let stats = Arc::new(Mutex::new(ServerStats::default()));
         let shared = stats.clone();
         let rx = rx.clone();
+        let config = config.clone();
         let thread = std::thread::Builder::new()
             .name(format!("inference-server-{w}"))
             .spawn(move || Server::new(model, config, shared).run(rx, control_rx))
@@ -274,6 +288,7 @@ impl<M: BatchModel> Server<M> {
     }
 
     fn run(mut self, rx: flume::Receiver<Request>, control: flume::Receiver<Control<M>>) {
+        self.warm_up();
         loop {
             let waited = Instant::now();
             // Block for the first request; every client gone ends the server.
@@ -323,6 +338,36 @@ impl<M: BatchModel> Server<M> {
         self.batch.clear();
     }
 
+    /// One forward pass at each padded size, so a GPU backend compiles and tunes every shape
+    /// it will see before the first real batch.
+    fn warm_up(&mut self) {
+        for n in self.config.pad_sizes.clone() {
+            self.inputs.clear();
+            self.inputs.resize(n * ENCODING_LEN, 0.0);
+            self.masks.clear();
+            self.masks.resize(n * NUM_ACTIONS, 1.0);
+            self.model.forward(
+                &self.inputs,
+                &self.masks,
+                n,
+                &mut self.policy,
+                &mut self.values,
+            );
+            self.local.warmup_batches += 1;
+        }
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = self.local;
+    }
+
+    /// The size a batch of `rows` runs at: the smallest padded size that holds it, or its own.
+    fn padded(&self, rows: usize) -> usize {
+        self.config
+            .pad_sizes
+            .iter()
+            .copied()
+            .find(|&n| n >= rows)
+            .unwrap_or(rows)
+    }
+
     fn forward_and_reply(&mut self, requests: &[Request], rows: usize) {
         self.inputs.clear();
         self.masks.clear();
@@ -330,17 +375,23 @@ impl<M: BatchModel> Server<M> {
             self.inputs.extend_from_slice(&r.inputs);
             self.masks.extend_from_slice(&r.masks);
         }
+        // Padding rows: zero inputs, every action legal (an all-illegal row would be a
+        // softmax over nothing). Their answers are never read.
+        let run = self.padded(rows);
+        self.inputs.resize(run * ENCODING_LEN, 0.0);
+        self.masks.resize(run * NUM_ACTIONS, 1.0);
         let t = Instant::now();
         self.model.forward(
             &self.inputs,
             &self.masks,
-            rows,
+            run,
             &mut self.policy,
             &mut self.values,
         );
         self.local.forward_time += t.elapsed();
         self.local.batches += 1;
         self.local.rows += rows as u64;
+        self.local.padded_rows += (run - rows) as u64;
         self.local.requests += requests.len() as u64;
         // Publish before answering, so a client that reads the statistics after its answer
         // sees its own batch counted.

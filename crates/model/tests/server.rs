@@ -70,6 +70,7 @@ fn every_answer_returns_to_its_asker() {
         max_batch: 64,
         batch_timeout: Duration::from_millis(1),
         workers: 1,
+        pad_sizes: Vec::new(),
     };
     let (handle, client) = spawn(echo(0.0), config);
     let threads: Vec<_> = (0..16)
@@ -116,6 +117,7 @@ fn queued_requests_are_batched_up_to_max_batch() {
         max_batch: 16,
         batch_timeout: Duration::from_millis(20),
         workers: 1,
+        pad_sizes: Vec::new(),
     };
     let (handle, client) = spawn(slow_echo(0.0, Duration::from_millis(5)), config);
     let threads: Vec<_> = (0..12)
@@ -192,6 +194,7 @@ fn a_request_larger_than_max_batch_is_answered_whole() {
         max_batch: 8,
         batch_timeout: Duration::ZERO,
         workers: 1,
+        pad_sizes: Vec::new(),
     };
     let (handle, client) = spawn(echo(0.0), config);
     let (i, m) = rows((0..20).map(|k| k as f32));
@@ -217,6 +220,7 @@ fn load(model: Echo, workers: usize, threads: usize, per_thread: usize) -> (Vec<
         max_batch: 4,
         batch_timeout: Duration::ZERO,
         workers,
+        pad_sizes: Vec::new(),
     };
     let (handle, client) = spawn(model, config);
     let senders: Vec<_> = (0..threads)
@@ -273,4 +277,65 @@ fn a_swap_reaches_every_worker_before_the_next_request() {
     let stats = handle.join();
     assert_eq!(stats.swaps, 1, "every worker applied the one swap");
     assert_eq!(stats.rows, 30);
+}
+
+/// Records the size of every forward pass, then answers as [`Echo`] does.
+#[derive(Clone)]
+struct Sizes {
+    echo: Echo,
+    seen: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl BatchModel for Sizes {
+    fn forward(
+        &mut self,
+        inputs: &[f32],
+        masks: &[f32],
+        n: usize,
+        policy: &mut Vec<f32>,
+        values: &mut Vec<f32>,
+    ) {
+        self.seen.lock().unwrap().push(n);
+        self.echo.forward(inputs, masks, n, policy, values);
+    }
+}
+
+#[test]
+fn padded_batches_run_at_the_fixed_sizes_after_a_warm_up_and_answer_only_the_real_rows() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let model = Sizes {
+        echo: echo(0.5),
+        seen: seen.clone(),
+    };
+    let config = ServerConfig {
+        max_batch: 64,
+        batch_timeout: Duration::ZERO,
+        workers: 1,
+        pad_sizes: vec![4, 16],
+    };
+    let (handle, client) = spawn(model, config);
+    let mut expected_padding = 0;
+    // One request at a time, so each forward pass holds exactly one request's rows.
+    for n in [1usize, 3, 4, 5, 16, 17, 2] {
+        let (inputs, masks) = rows((0..n).map(|i| (100 * n + i) as f32));
+        let answers = client.evaluate(inputs, masks).unwrap();
+        assert_eq!(answers.len(), n);
+        for (i, a) in answers.iter().enumerate() {
+            assert_eq!(a.policy[0], (100 * n + i) as f32);
+            assert_eq!(a.values[0], 0.5);
+        }
+        expected_padding += [4, 16].into_iter().find(|&p| p >= n).unwrap_or(n) - n;
+    }
+    drop(client);
+    let stats = handle.join();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![4, 16, 4, 4, 4, 16, 16, 17, 4],
+        "warm-up, then padded sizes"
+    );
+    assert_eq!(stats.warmup_batches, 2);
+    assert_eq!(stats.batches, 7);
+    assert_eq!(stats.rows, 1 + 3 + 4 + 5 + 16 + 17 + 2);
+    assert_eq!(stats.padded_rows, expected_padding as u64);
 }

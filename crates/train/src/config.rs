@@ -32,6 +32,9 @@ pub struct TrainConfig {
     pub learner: LearnerConfig,
     pub buffer: BufferSection,
     pub server: ServerSection,
+    /// Absent from configs saved before the cache existed: they read as the default.
+    #[serde(default)]
+    pub cache: CacheSection,
     pub arena: ArenaSection,
 }
 
@@ -85,6 +88,30 @@ pub struct ServerSection {
     pub batch_timeout_ms: f64,
     /// Worker threads of the inference server, each with its own copy of the network.
     pub workers: usize,
+    /// Batch sizes the server pads to, ascending (empty: none; for a GPU).
+    #[serde(default)]
+    pub pad_sizes: Vec<usize>,
+}
+
+/// The evaluation cache (`mcts::cache`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    /// Evaluations kept; 0 turns the cache off.
+    pub entries: usize,
+}
+
+/// `[cache] entries` in configs/default.toml (a test checks they agree).
+pub const DEFAULT_CACHE_ENTRIES: usize = 262_144;
+/// The most cache entries a config may ask for (an entry takes about 300 bytes).
+pub const MAX_CACHE_ENTRIES: usize = 10_000_000;
+
+impl Default for CacheSection {
+    fn default() -> Self {
+        CacheSection {
+            entries: DEFAULT_CACHE_ENTRIES,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -206,6 +233,23 @@ impl TrainConfig {
                 self.server.batch_timeout_ms
             ));
         }
+        let pads = &self.server.pad_sizes;
+        if pads.len() > 16
+            || pads.windows(2).any(|w| w[0] >= w[1])
+            || pads.iter().any(|&n| n == 0 || n > self.server.max_batch)
+        {
+            return Err(format!(
+                "server.pad_sizes must be at most 16 sizes, ascending, each 1 to server.max_batch \
+                 ({}), not {pads:?}",
+                self.server.max_batch
+            ));
+        }
+        within(
+            "cache.entries",
+            self.cache.entries as u64,
+            0,
+            MAX_CACHE_ENTRIES as u64,
+        )?;
         let a = &self.arena;
         if a.every > 0 {
             // Two deals at least: the promotion rule needs an interval.
@@ -363,6 +407,8 @@ pub const RESUMABLE_KEYS: &[&str] = &[
     "server.workers",
     "server.max_batch",
     "server.batch_timeout_ms",
+    "server.pad_sizes",
+    "cache.entries",
 ];
 
 impl TrainConfig {
@@ -482,6 +528,11 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.contains("players"), "{err}");
+        assert_eq!(
+            TrainConfig::default().cache,
+            CacheSection::default(),
+            "the cache's default in code agrees with configs/default.toml"
+        );
         let err = TrainConfig::from_toml("device = \"tpu\"").unwrap_err();
         assert!(err.contains("tpu") && err.contains("device"), "{err}");
         for (text, key) in [
@@ -490,6 +541,10 @@ mod tests {
                 "server.batch_timeout_ms",
             ),
             ("[server]\nmax_batch = 100000000", "server.max_batch"),
+            ("[server]\npad_sizes = [64, 16]", "server.pad_sizes"),
+            ("[server]\npad_sizes = [0, 16]", "server.pad_sizes"),
+            ("[server]\npad_sizes = [16, 1024]", "server.pad_sizes"),
+            ("[cache]\nentries = 100000000", "cache.entries"),
             (
                 "[selfplay]\nper_iteration = 100000000000",
                 "selfplay.per_iteration",

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use train::config::TrainConfig;
+use train::net_agent::CacheUse;
 use train::run::{RunOptions, run};
 
 #[derive(Parser, Debug)]
@@ -72,6 +73,10 @@ enum Command {
         /// Seeds the agent's choices where a request gives no `seed`.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Evaluations a net: agent keeps between requests (0: none, so each answer depends
+        /// on its request alone, to the last bit).
+        #[arg(long, default_value_t = train::config::DEFAULT_CACHE_ENTRIES)]
+        cache_entries: usize,
     },
     /// Play in the terminal against AI seats: a single round, or a full game with --game.
     Play {
@@ -111,8 +116,19 @@ fn real_main() -> anyhow::Result<()> {
             let nets = train::net_agent::NetFactory::default();
             return train::arena::arena_main_with(args, Some(&nets));
         }
-        Some(Command::Engine { agent, seed }) => {
-            let nets = train::net_agent::NetFactory::default();
+        Some(Command::Engine {
+            agent,
+            seed,
+            cache_entries,
+        }) => {
+            if cache_entries > train::config::MAX_CACHE_ENTRIES {
+                anyhow::bail!(
+                    "--cache-entries must be at most {}, not {cache_entries}",
+                    train::config::MAX_CACHE_ENTRIES
+                );
+            }
+            let nets = train::net_agent::NetFactory::default()
+                .with_cache(CacheUse::PerNetwork(cache_entries));
             // A net: agent's checkpoint is read now, so a bad path fails before any request.
             agent.build(seed, Some(&nets))?;
             let stdin = std::io::stdin().lock();
@@ -135,7 +151,9 @@ fn real_main() -> anyhow::Result<()> {
             seed,
         }) => {
             use std::io::IsTerminal;
-            let nets = train::net_agent::NetFactory::default();
+            // One cache per network for the whole session: the AI seats' decisions share it.
+            let nets = train::net_agent::NetFactory::default()
+                .with_cache(CacheUse::PerNetwork(train::config::DEFAULT_CACHE_ENTRIES));
             let seed = seed.unwrap_or_else(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)

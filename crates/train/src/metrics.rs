@@ -39,6 +39,9 @@ pub struct IterationRecord {
     pub examples_per_minute: f64,
     pub evaluations_per_second: f64,
     pub mean_server_batch: f64,
+    /// Self-play's network requests answered by the evaluation cache (0 with it off).
+    #[serde(default)]
+    pub cache_hit_rate: f64,
     pub buffer: usize,
     pub steps: u64,
     pub lr: f64,
@@ -195,6 +198,7 @@ mod tests {
             examples_per_minute: 6000.0,
             evaluations_per_second: 1000.0,
             mean_server_batch: 32.0,
+            cache_hit_rate: 0.25,
             buffer: 100,
             steps: 3,
             lr: 0.001,

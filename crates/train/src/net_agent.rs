@@ -6,7 +6,7 @@ use crate::agents::NetAgentFactory;
 use burn::tensor::backend::Backend;
 use game::Observation;
 use game::Player;
-use mcts::{Preset, SearchParams, search_blocking};
+use mcts::{CachedEvaluator, EvalCache, Preset, SearchParams, search_blocking};
 use model::backend::Cpu;
 use model::checkpoint;
 use model::evaluator::DirectEvaluator;
@@ -14,7 +14,7 @@ use model::net::BlobNet;
 use model::runner::NetRunner;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct NetAgent<B: Backend = Cpu> {
     name: String,
@@ -22,7 +22,7 @@ pub struct NetAgent<B: Backend = Cpu> {
     /// that round's score, seeing the round as a single round (a game's context would be
     /// input it never saw).
     rounds_only: bool,
-    evaluator: DirectEvaluator<NetRunner<B>>,
+    evaluator: CachedEvaluator<DirectEvaluator<NetRunner<B>>>,
     params: SearchParams,
     seed: u64,
     decisions: u64,
@@ -30,17 +30,23 @@ pub struct NetAgent<B: Backend = Cpu> {
 }
 
 impl<B: Backend> NetAgent<B> {
+    /// An agent whose network answers go through `cache` (it must be this network's: see
+    /// `mcts::cache`).
     pub fn new(
         name: impl Into<String>,
         net: BlobNet<B>,
         device: B::Device,
         params: SearchParams,
         seed: u64,
+        cache: Arc<EvalCache>,
     ) -> NetAgent<B> {
         NetAgent {
             name: name.into(),
             rounds_only: false,
-            evaluator: DirectEvaluator::new(NetRunner::new(net, device)),
+            evaluator: CachedEvaluator::new(
+                DirectEvaluator::new(NetRunner::new(net, device)),
+                cache,
+            ),
             params,
             seed,
             decisions: 0,
@@ -86,10 +92,31 @@ impl<B: Backend> Player for NetAgent<B> {
 /// or, made with [`NetFactory::in_memory`], from networks it was given, under names.
 pub struct NetFactory<B: Backend = Cpu> {
     device: B::Device,
-    /// Each network by path (or name), and whether it learnt from single rounds only.
-    loaded: Mutex<HashMap<PathBuf, (BlobNet<B>, bool)>>,
+    /// Each network by path (or name).
+    loaded: Mutex<HashMap<PathBuf, Loaded<B>>>,
     /// Whether a path it does not hold is read from disk.
     reads_files: bool,
+    cache: CacheUse,
+}
+
+struct Loaded<B: Backend> {
+    net: BlobNet<B>,
+    /// Learnt from single rounds only.
+    rounds_only: bool,
+    /// The cache every agent of this network shares ([`CacheUse::PerNetwork`]), made with
+    /// the first such agent.
+    cache: Option<Arc<EvalCache>>,
+}
+
+/// How the agents a factory builds cache their network's answers (`mcts::cache`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Each agent its own cache of so many entries: what an agent plays depends only on its
+    /// own requests, so an arena's results do not depend on its threads. The arena's choice.
+    PerAgent(usize),
+    /// One cache of so many entries per network, shared by every agent built from it and
+    /// kept between them: an engine's decisions in one game share it.
+    PerNetwork(usize),
 }
 
 impl Default for NetFactory<Cpu> {
@@ -105,7 +132,14 @@ impl<B: Backend> NetFactory<B> {
             device,
             loaded: Mutex::new(HashMap::new()),
             reads_files: true,
+            cache: CacheUse::PerAgent(crate::config::DEFAULT_CACHE_ENTRIES),
         }
+    }
+
+    /// How the agents it builds cache their network's answers.
+    pub fn with_cache(mut self, cache: CacheUse) -> NetFactory<B> {
+        self.cache = cache;
+        self
     }
 
     /// Serves only `nets` (name, network, learnt from rounds only), never a file: the
@@ -116,12 +150,20 @@ impl<B: Backend> NetFactory<B> {
     ) -> NetFactory<B> {
         let loaded = nets
             .into_iter()
-            .map(|(name, net, rounds_only)| (PathBuf::from(name), (net, rounds_only)))
+            .map(|(name, net, rounds_only)| {
+                let entry = Loaded {
+                    net,
+                    rounds_only,
+                    cache: None,
+                };
+                (PathBuf::from(name), entry)
+            })
             .collect();
         NetFactory {
             device,
             loaded: Mutex::new(loaded),
             reads_files: false,
+            cache: CacheUse::PerAgent(crate::config::DEFAULT_CACHE_ENTRIES),
         }
     }
 }
@@ -129,18 +171,28 @@ impl<B: Backend> NetFactory<B> {
 impl<B: Backend> NetAgentFactory for NetFactory<B> {
     fn build(&self, path: &Path, preset: Preset, seed: u64) -> anyhow::Result<Box<dyn Player>> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let (net, rounds_only) = match loaded.get(path) {
-            Some(entry) => entry.clone(),
-            None if !self.reads_files => {
+        if !loaded.contains_key(path) {
+            if !self.reads_files {
                 anyhow::bail!("no network named {} in memory", path.display())
             }
-            None => {
-                let (net, meta) = checkpoint::load_any::<B>(path, &self.device)?;
-                let rounds_only = meta.extra.get(crate::stages::checkpoint::SELFPLAY_MODE)
-                    == Some(&serde_json::json!(crate::selfplay::Mode::Rounds));
-                loaded.insert(path.to_path_buf(), (net.clone(), rounds_only));
-                (net, rounds_only)
-            }
+            let (net, meta) = checkpoint::load_any::<B>(path, &self.device)?;
+            let rounds_only = meta.extra.get(crate::stages::checkpoint::SELFPLAY_MODE)
+                == Some(&serde_json::json!(crate::selfplay::Mode::Rounds));
+            let entry = Loaded {
+                net,
+                rounds_only,
+                cache: None,
+            };
+            loaded.insert(path.to_path_buf(), entry);
+        }
+        let entry = loaded.get_mut(path).expect("inserted above");
+        let (net, rounds_only) = (entry.net.clone(), entry.rounds_only);
+        let cache = match self.cache {
+            CacheUse::PerAgent(n) => Arc::new(EvalCache::new(n)),
+            CacheUse::PerNetwork(n) => entry
+                .cache
+                .get_or_insert_with(|| Arc::new(EvalCache::new(n)))
+                .clone(),
         };
         // Bigger leaf batches than self-play: one network call serves more leaves.
         let params = preset.params().with_batch(8);
@@ -151,6 +203,7 @@ impl<B: Backend> NetAgentFactory for NetFactory<B> {
                 self.device.clone(),
                 params,
                 seed,
+                cache,
             )
             .rounds_only(rounds_only),
         ))

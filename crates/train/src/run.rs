@@ -58,6 +58,7 @@ pub fn run<B: AutodiffBackend>(
             max_batch: cfg.server.max_batch,
             batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
             workers: cfg.server.workers,
+            pad_sizes: cfg.server.pad_sizes.clone(),
         },
     );
     let server_stats = || server.stats();
@@ -66,6 +67,7 @@ pub fn run<B: AutodiffBackend>(
         config: cfg.selfplay_config(),
         per_iteration: cfg.selfplay.per_iteration,
         threads,
+        cache_entries: cfg.cache.entries,
         client,
         server_stats: &server_stats,
     };
@@ -197,6 +199,7 @@ fn record<B: AutodiffBackend>(
         examples_per_minute: per_minute(played.stats.examples),
         evaluations_per_second: played.rows as f64 / played.seconds.max(1e-9),
         mean_server_batch: played.rows as f64 / played.batches.max(1) as f64,
+        cache_hit_rate: played.cache.hit_rate(),
         buffer: run.buffer.len(),
         steps: learned.losses.steps,
         lr: learned.lr,
@@ -232,6 +235,9 @@ fn summary_line(r: &IterationRecord, iterations: u64) -> String {
         r.examples,
         r.steps
     );
+    if r.cache_hit_rate > 0.0 {
+        s += &format!(" | cache hits {:.0}%", 100.0 * r.cache_hit_rate);
+    }
     if let (Some(p), Some(v)) = (r.policy_loss, r.value_loss) {
         s += &format!(" | loss policy {p:.3} value {v:.3}");
     }

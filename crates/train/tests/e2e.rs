@@ -74,6 +74,16 @@ fn tiny_run_trains_evaluates_and_writes_everything() {
     }
     let lines = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 2);
+    // Two worlds per decision (2x6): the second world's root is the first's, so the
+    // evaluation cache answers some requests, and the record and status.json say how many.
+    for line in lines.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let rate = record["cache_hit_rate"].as_f64().unwrap();
+        assert!(rate > 0.0 && rate < 1.0, "{rate}");
+    }
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
+    assert!(status["last"]["cache_hit_rate"].as_f64().unwrap() > 0.0);
     // A second fresh run into the same folder is refused rather than overwriting it.
     let err = go(&cfg, &quiet()).unwrap_err();
     assert!(err.to_string().contains("--resume"), "{err}");

@@ -12,7 +12,7 @@ use crate::agents::AgentSpec;
 use crate::arena::{ArenaConfig, ArenaReport, Format, run_arena_until};
 use crate::config::TrainConfig;
 use crate::metrics::MatchResult;
-use crate::net_agent::NetFactory;
+use crate::net_agent::{CacheUse, NetFactory};
 use burn::tensor::backend::Backend;
 use model::net::BlobNet;
 use std::sync::atomic::AtomicBool;
@@ -79,7 +79,8 @@ pub fn gate<B: Backend>(
             (NEW.to_string(), candidate, rounds_only),
             (BEST.to_string(), best, rounds_only),
         ],
-    );
+    )
+    .with_cache(CacheUse::PerAgent(cfg.cache.entries));
     let Some(report) = run_arena_until(&arena, Some(&nets), stop)? else {
         return Ok(Outcome::Stopped);
     };

@@ -4,8 +4,10 @@ use super::Outcome;
 use crate::example::Example;
 use crate::selfplay::{self, SelfPlayConfig, SelfPlayStats};
 use indicatif::ProgressBar;
+use mcts::{CacheStats, CachedEvaluator, EvalCache};
 use model::evaluator::ServerEvaluator;
 use model::server::{Client, ServerStats};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,8 @@ pub struct SelfPlayStage<'a> {
     pub config: SelfPlayConfig,
     pub per_iteration: u64,
     pub threads: usize,
+    /// Entries of the evaluation cache the stage's threads share (0: none).
+    pub cache_entries: usize,
     pub client: Client,
     /// Reads the server's counters (rows and batches this stage caused).
     pub server_stats: &'a (dyn Fn() -> ServerStats + Sync),
@@ -27,6 +31,8 @@ pub struct Played {
     /// Network evaluations and forward passes of the server during the stage.
     pub rows: u64,
     pub batches: u64,
+    /// The evaluation cache's hits and misses.
+    pub cache: CacheStats,
 }
 
 impl SelfPlayStage<'_> {
@@ -39,6 +45,8 @@ impl SelfPlayStage<'_> {
     ) -> anyhow::Result<Outcome<Played>> {
         let t0 = Instant::now();
         let before = (self.server_stats)();
+        // A fresh cache per iteration: the weights are new.
+        let cache = Arc::new(EvalCache::new(self.cache_entries));
         let progress = AtomicU64::new(0);
         let finished = AtomicBool::new(false);
         let result = std::thread::scope(|scope| {
@@ -48,7 +56,7 @@ impl SelfPlayStage<'_> {
                 iteration,
                 self.per_iteration,
                 self.threads,
-                |_| ServerEvaluator::new(self.client.clone()),
+                |_| CachedEvaluator::new(ServerEvaluator::new(self.client.clone()), cache.clone()),
                 &progress,
                 stop,
             );
@@ -68,6 +76,7 @@ impl SelfPlayStage<'_> {
             seconds: t0.elapsed().as_secs_f64(),
             rows: after.rows - before.rows,
             batches: after.batches - before.batches,
+            cache: cache.stats(),
         }))
     }
 }
