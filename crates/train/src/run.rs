@@ -236,7 +236,7 @@ fn summary_line(r: &IterationRecord, iterations: u64) -> String {
         r.steps
     );
     if r.cache_hit_rate > 0.0 {
-        s += &format!(" | cache hits {:.0}%", 100.0 * r.cache_hit_rate);
+        s += &format!(" | cache hits {:.1}%", 100.0 * r.cache_hit_rate);
     }
     if let (Some(p), Some(v)) = (r.policy_loss, r.value_loss) {
         s += &format!(" | loss policy {p:.3} value {v:.3}");
