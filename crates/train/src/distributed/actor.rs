@@ -12,7 +12,7 @@
 //! examples the learner has not committed, so examples stay within a generation or two of
 //! the learner's network; the learner drops any older than its `--max-lag`.
 
-use super::broker::Broker;
+use super::broker::{Broker, retry};
 use super::{Generation, RunInfo, batch_stream, config_hash, encode_examples, headers};
 use crate::config::TrainConfig;
 use crate::example::EXAMPLE_BYTES;
@@ -64,7 +64,7 @@ pub fn act<B: AutodiffBackend>(
             return Ok(ActorSummary::default());
         }
         if broker.exists()
-            && let Some(info) = broker.run_info()?
+            && let Some(info) = retry("read the run", stop, || broker.run_info())?.flatten()
         {
             let cfg = run_config(&info)?;
             break (info, cfg);
@@ -108,13 +108,16 @@ pub fn act<B: AutodiffBackend>(
         if stop.load(Ordering::SeqCst) || opts.batches.is_some_and(|n| summary.batches >= n) {
             break;
         }
-        let Some(generation) = broker.generation()? else {
+        let Some(read) = retry("read the generation", stop, || broker.generation())? else {
+            break; // stopped
+        };
+        let Some(generation) = read else {
             std::thread::sleep(POLL);
             continue;
         };
         if generation.config_hash != info.config_hash {
             // The learner was restarted with another config: play the new one.
-            let Some(new) = broker.run_info()? else {
+            let Some(new) = retry("read the run", stop, || broker.run_info())?.flatten() else {
                 continue;
             };
             if new.config_hash != generation.config_hash {
@@ -133,7 +136,11 @@ pub fn act<B: AutodiffBackend>(
             println!("actor {actor}: the run is finished");
             break;
         }
-        if backlog(&broker, &generation, &info, &cfg)? {
+        if retry("read the stream", stop, || {
+            backlog(&broker, &generation, &info, &cfg)
+        })?
+        .unwrap_or(true)
+        {
             std::thread::sleep(POLL);
             continue;
         }
@@ -301,24 +308,13 @@ fn publish(
         let u = if part == last { units } else { 0 };
         h.insert(headers::UNITS, u.to_string().as_str());
         let payload = encode_examples(chunk);
-        let mut tries = 0;
-        loop {
-            match broker.publish(h.clone(), payload.clone()) {
-                Ok(_) => break,
-                Err(e) => {
-                    tries += 1;
-                    if stop.load(Ordering::SeqCst) {
-                        return Ok(());
-                    }
-                    if tries >= 120 {
-                        return Err(e.context(format!(
-                            "actor {actor}: batch {batch} could not be published in two minutes"
-                        )));
-                    }
-                    eprintln!("actor {actor}: {e:#}; retrying ({tries})");
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-            }
+        let stored = retry(
+            &format!("actor {actor}: publish batch {batch}"),
+            stop,
+            || broker.publish(h.clone(), payload.clone()),
+        )?;
+        if stored.is_none() {
+            return Ok(()); // stopped: the batch is dropped
         }
     }
     Ok(())

@@ -394,6 +394,32 @@ impl Broker {
     }
 }
 
+/// Calls `f` until it succeeds, a stop is asked (`Ok(None)`), or it has failed for about two
+/// minutes (the last error): a NATS server restart costs a pause, not the process.
+pub fn retry<T>(
+    what: &str,
+    stop: &std::sync::atomic::AtomicBool,
+    mut f: impl FnMut() -> anyhow::Result<T>,
+) -> anyhow::Result<Option<T>> {
+    let mut tries = 0;
+    loop {
+        match f() {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) => {
+                tries += 1;
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                if tries >= 120 {
+                    return Err(e.context(format!("{what}: gave up after {tries} tries")));
+                }
+                eprintln!("warning: {what}: {e:#}; retrying in a second ({tries})");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
 /// Blocks on a future on the broker's runtime (for calls whose error is an answer, not a
 /// failure).
 trait AwaitBlocking: Future + Sized {

@@ -14,7 +14,7 @@
 //! than `max_lag`), or refused (another config's hash, another protocol, a generation the
 //! learner has not published, or a damaged payload).
 
-use super::broker::{Broker, Consumer, Received};
+use super::broker::{Broker, Consumer, Received, retry};
 use super::{Generation, RunInfo, config_hash, decode_examples, headers, keys};
 use crate::config::TrainConfig;
 use crate::example::Example;
@@ -58,6 +58,9 @@ pub fn learn<B: AutodiffBackend>(
             cfg.selfplay.per_iteration
         );
     }
+    if opts.max_lag > 1000 {
+        anyhow::bail!("--max-lag {}: use 0 to 1000 generations", opts.max_lag);
+    }
     let broker = Broker::connect(&opts.url, &opts.name)?;
     broker.create()?;
     run_with::<B, _>(cfg, device, run_opts, stop, |run| {
@@ -77,6 +80,8 @@ pub struct StreamSource {
     hash: String,
     per_iteration: u64,
     max_lag: u64,
+    /// Examples accepted in this session, by how many generations they lagged.
+    lags: Vec<u64>,
 }
 
 impl StreamSource {
@@ -124,6 +129,7 @@ impl StreamSource {
             hash,
             per_iteration: cfg.selfplay.per_iteration,
             max_lag: opts.max_lag,
+            lags: vec![0; opts.max_lag as usize + 1],
         };
         // The committed generation's weights (again, if a crash came between a commit and
         // its publication).
@@ -185,13 +191,8 @@ impl StreamSource {
                     // or already counted, and are skipped by sequence).
                     eprintln!("warning: {e}; retrying");
                     std::thread::sleep(Duration::from_secs(1));
-                    let resume_at = self
-                        .to_ack
-                        .as_ref()
-                        .map_or(self.position.next_seq, |m| m.seq + 1)
-                        .max(self.position.next_seq);
                     self.pending.clear();
-                    if let Ok(c) = self.broker.consumer(resume_at) {
+                    if let Ok(c) = self.broker.consumer(self.position.next_seq) {
                         self.consumer = c;
                     }
                     return Ok(None);
@@ -237,6 +238,7 @@ impl StreamSource {
             return Ok(0);
         }
         self.position.accepted += n;
+        self.lags[(iteration - g) as usize] += n;
         into.extend(examples);
         Ok(m.number(headers::UNITS).unwrap_or(0))
     }
@@ -254,11 +256,22 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
         let mut units = 0;
         let mut stale = 0;
         let start = self.position.clone();
+        let mut quiet_since = Instant::now();
         while units < self.per_iteration {
             if stop.load(Ordering::SeqCst) {
                 return Ok(Outcome::Stopped);
             }
-            let Some(m) = self.next()? else { continue };
+            let Some(m) = self.next()? else {
+                if quiet_since.elapsed() > Duration::from_secs(30) {
+                    eprintln!(
+                        "learner: no examples for 30s: start actors with `train actor --nats {} --name {}`",
+                        self.broker.url, self.broker.names.name
+                    );
+                    quiet_since = Instant::now();
+                }
+                continue;
+            };
+            quiet_since = Instant::now();
             self.position.next_seq = m.seq + 1;
             self.position.messages += 1;
             let before = self.position.stale;
@@ -313,10 +326,26 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
             // The committed position is what a restart trusts; a lost ack costs nothing.
             eprintln!("warning: {e}");
         }
-        self.publish_generation(run, cfg, false)
+        retry(
+            "publish the new generation",
+            &AtomicBool::new(false),
+            || self.publish_generation(run, cfg, false),
+        )?;
+        Ok(())
     }
 
     fn finish(mut self, done: bool) -> anyhow::Result<()> {
+        let lags: Vec<String> = self
+            .lags
+            .iter()
+            .enumerate()
+            .map(|(lag, n)| format!("{lag}: {n}"))
+            .collect();
+        println!(
+            "learner: examples accepted in this session by generations behind the learner: {} | stream {:?}",
+            lags.join(", "),
+            self.position
+        );
         if done {
             let g = Generation {
                 generation: self.position_generation(),
@@ -324,7 +353,11 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
                 next_seq: self.position.next_seq,
                 done: true,
             };
-            self.broker.put_json(keys::GENERATION, &g)?;
+            retry(
+                "publish the end of the run",
+                &AtomicBool::new(false),
+                || self.broker.put_json(keys::GENERATION, &g),
+            )?;
         }
         self.pending.clear();
         Ok(())
