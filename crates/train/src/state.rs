@@ -60,6 +60,10 @@ pub struct StreamState {
     pub stale: u64,
     /// Examples refused: another run's config, a future generation, or a damaged message.
     pub refused: u64,
+    /// Rounds (or games) in the messages consumed, plus `units_base`: what actors compare
+    /// with the units they published (the `published` key) to hold back when far ahead.
+    #[serde(default)]
+    pub units: u64,
 }
 
 /// A file's length and FNV-1a 64 checksum (as hex: JSON numbers lose bits above 2^53).

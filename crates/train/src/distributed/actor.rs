@@ -13,7 +13,7 @@
 //! the learner's network; the learner drops any older than its `--max-lag`.
 
 use super::broker::{Broker, retry};
-use super::{Generation, RunInfo, batch_stream, config_hash, encode_examples, headers};
+use super::{Generation, RunInfo, batch_stream, config_hash, encode_examples, headers, keys};
 use crate::config::TrainConfig;
 use crate::example::EXAMPLE_BYTES;
 use async_nats::HeaderMap;
@@ -49,6 +49,8 @@ pub struct ActorSummary {
 }
 
 const POLL: Duration = Duration::from_millis(200);
+/// The longest an actor holds back on one generation.
+const HOLD_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs an actor until the run is done, `stop` is set, or `opts.batches` are published.
 pub fn act<B: AutodiffBackend>(
@@ -104,6 +106,7 @@ pub fn act<B: AutodiffBackend>(
     };
     let mut playing: Option<(u64, ServerSlot<B>)> = None;
     let mut batch = 0u64;
+    let mut held_since: Option<(u64, Instant)> = None;
     loop {
         if stop.load(Ordering::SeqCst) || opts.batches.is_some_and(|n| summary.batches >= n) {
             break;
@@ -136,14 +139,27 @@ pub fn act<B: AutodiffBackend>(
             println!("actor {actor}: the run is finished");
             break;
         }
-        if retry("read the stream", stop, || {
-            backlog(&broker, &generation, &info, &cfg)
+        let ahead = retry("read the stream", stop, || {
+            backlog(&broker, &generation, &cfg)
         })?
-        .unwrap_or(true)
-        {
+        .unwrap_or(true);
+        // Waits for the learner, but never for ever on one generation: a miscount (an
+        // actor killed between its publish and its count) cannot stall the run.
+        let held = match &held_since {
+            Some((g, t)) if *g == generation.generation => t.elapsed() < HOLD_LIMIT,
+            _ => true,
+        };
+        if ahead && held {
+            if held_since
+                .as_ref()
+                .is_none_or(|(g, _)| *g != generation.generation)
+            {
+                held_since = Some((generation.generation, Instant::now()));
+            }
             std::thread::sleep(POLL);
             continue;
         }
+        held_since = None;
         if playing.as_ref().map(|(g, _)| *g) != Some(generation.generation) {
             match load::<B>(&broker, &cfg, generation.generation, &device) {
                 Ok(net) => match &mut playing {
@@ -183,6 +199,11 @@ pub fn act<B: AutodiffBackend>(
         publish(
             &broker, &info, actor, batch, *g, &examples, info.batch, stop,
         )?;
+        // Counted after the publish: a crash in between undercounts, which only lets actors
+        // run a little further ahead.
+        retry("count the published rounds", stop, || {
+            broker.add(keys::PUBLISHED, info.batch)
+        })?;
         summary.batches += 1;
         summary.examples += examples.len() as u64;
         summary.units += info.batch;
@@ -224,14 +245,11 @@ fn run_config(info: &RunInfo) -> anyhow::Result<TrainConfig> {
 
 /// Whether the stream already holds about two iterations of examples the learner has not
 /// committed (then the actor waits for the next generation).
-fn backlog(
-    broker: &Broker,
-    generation: &Generation,
-    info: &RunInfo,
-    cfg: &TrainConfig,
-) -> anyhow::Result<bool> {
-    let waiting = (broker.last_seq()? + 1).saturating_sub(generation.next_seq);
-    Ok(waiting * info.batch >= 2 * cfg.selfplay.per_iteration)
+fn backlog(broker: &Broker, generation: &Generation, cfg: &TrainConfig) -> anyhow::Result<bool> {
+    let waiting = broker
+        .counter(keys::PUBLISHED)?
+        .saturating_sub(generation.units);
+    Ok(waiting >= 2 * cfg.selfplay.per_iteration)
 }
 
 fn load<B: AutodiffBackend>(

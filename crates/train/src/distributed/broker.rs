@@ -218,33 +218,50 @@ impl Broker {
     /// A new actor number, never handed out before on this run (compare-and-set on a
     /// counter, so two actors starting together get different ones).
     pub fn claim_actor(&self) -> anyhow::Result<u64> {
+        self.add(keys::ACTORS, 1).map(|n| n - 1)
+    }
+
+    /// A counter's value (0 when absent).
+    pub fn counter(&self, key: &str) -> anyhow::Result<u64> {
+        let kv = self.kv()?;
+        match self.call(&format!("read {key}"), kv.get(key))? {
+            None => Ok(0),
+            Some(v) => std::str::from_utf8(&v)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| anyhow!("the counter {key} is damaged")),
+        }
+    }
+
+    /// Adds `n` to a counter (compare-and-set, so concurrent adds all count); the new value.
+    pub fn add(&self, key: &str, n: u64) -> anyhow::Result<u64> {
         let kv = self.kv()?;
         for _ in 0..100 {
-            let entry = self.call("read the actor counter", kv.entry(keys::ACTORS))?;
-            let claimed = match entry {
+            let entry = self.call(&format!("read {key}"), kv.entry(key))?;
+            let updated = match entry {
                 Some(e) if e.operation == kv::Operation::Put => {
                     let last: u64 = std::str::from_utf8(&e.value)
                         .ok()
                         .and_then(|s| s.parse().ok())
-                        .ok_or_else(|| anyhow!("the actor counter is damaged"))?;
-                    let next = last + 1;
+                        .ok_or_else(|| anyhow!("the counter {key} is damaged"))?;
+                    let next = last + n;
                     self.rt
-                        .block_on(kv.update(keys::ACTORS, next.to_string().into(), e.revision))
+                        .block_on(kv.update(key, next.to_string().into(), e.revision))
                         .ok()
                         .map(|_| next)
                 }
                 _ => self
                     .rt
-                    .block_on(kv.create(keys::ACTORS, "0".into()))
+                    .block_on(kv.create(key, n.to_string().into()))
                     .ok()
-                    .map(|_| 0),
+                    .map(|_| n),
             };
-            if let Some(id) = claimed {
-                return Ok(id);
+            if let Some(v) = updated {
+                return Ok(v);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        anyhow::bail!("could not claim an actor number (the counter kept changing)")
+        anyhow::bail!("could not update the counter {key} (it kept changing)")
     }
 
     fn weights_store(&self) -> anyhow::Result<object_store::ObjectStore> {

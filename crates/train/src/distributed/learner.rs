@@ -98,10 +98,12 @@ impl StreamSource {
                 // A new run begins at the stream's end: nothing published before it (another
                 // run's, or an earlier try's) is taken. Committed at once, so a restart
                 // starts from the same place.
+                let units = broker.counter(keys::PUBLISHED)?;
                 let next = broker.last_seq()? + 1;
                 let p = StreamState {
                     first_seq: next,
                     next_seq: next,
+                    units,
                     ..Default::default()
                 };
                 run.state.stream = Some(p.clone());
@@ -160,6 +162,7 @@ impl StreamSource {
                 generation: g,
                 config_hash: self.hash.clone(),
                 next_seq: self.position.next_seq,
+                units: self.position.units,
                 done,
             },
         )?;
@@ -274,6 +277,7 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
             quiet_since = Instant::now();
             self.position.next_seq = m.seq + 1;
             self.position.messages += 1;
+            self.position.units += m.number(headers::UNITS).unwrap_or(0);
             let before = self.position.stale;
             match self.take(&m, iteration, &mut examples) {
                 Ok(u) => units += u,
@@ -351,6 +355,7 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
                 generation: self.position_generation(),
                 config_hash: self.hash.clone(),
                 next_seq: self.position.next_seq,
+                units: self.position.units,
                 done: true,
             };
             retry(

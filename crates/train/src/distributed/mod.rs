@@ -65,6 +65,8 @@ pub mod keys {
     pub const RUN: &str = "run";
     pub const GENERATION: &str = "generation";
     pub const ACTORS: &str = "actors";
+    /// Rounds (or games) ever published by the run's actors (a counter).
+    pub const PUBLISHED: &str = "published";
 }
 
 impl Names {
@@ -118,6 +120,9 @@ pub struct Generation {
     /// The learner's committed stream position: messages from here on are not yet in a
     /// committed generation (actors hold back when too many are waiting).
     pub next_seq: u64,
+    /// The committed count of units consumed, on the scale of the `published` counter.
+    #[serde(default)]
+    pub units: u64,
     /// The run has finished every iteration: actors exit.
     pub done: bool,
 }
