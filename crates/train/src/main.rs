@@ -83,9 +83,10 @@ enum Command {
     Learner {
         #[command(flatten)]
         broker: BrokerFlags,
-        /// Rounds (or games) in each batch an actor publishes.
-        #[arg(long, default_value_t = train::distributed::DEFAULT_BATCH)]
-        batch: u64,
+        /// Rounds (or games) in each batch an actor publishes (default: selfplay.per_iteration,
+        /// so an actor's self-play runs exactly as an in-process iteration's).
+        #[arg(long)]
+        batch: Option<u64>,
         /// Drop examples whose network is more than this many generations older than the
         /// learner's.
         #[arg(long, default_value_t = train::distributed::DEFAULT_MAX_LAG)]
@@ -227,7 +228,7 @@ fn real_main() -> anyhow::Result<()> {
                     learner: Some(train::distributed::learner::LearnerOptions {
                         url: broker.nats,
                         name: broker.name,
-                        batch,
+                        batch: batch.unwrap_or(cfg.selfplay.per_iteration),
                         max_lag,
                     }),
                 })

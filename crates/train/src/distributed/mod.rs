@@ -30,8 +30,6 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL: u32 = 1;
 /// The default `--name`: one run per name on a server.
 pub const DEFAULT_NAME: &str = "blob";
-/// Default rounds (or games) per published batch.
-pub const DEFAULT_BATCH: u64 = 25;
 /// Default oldest accepted example: this many generations behind the learner's.
 pub const DEFAULT_MAX_LAG: u64 = 3;
 
