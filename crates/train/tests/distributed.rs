@@ -284,10 +284,7 @@ fn learner_and_actors_killed_and_restarted_consume_every_example_once() {
     assert!(pos.accepted > 0);
     // Three actors took part (a, b, and c after the restart) and the generations advanced.
     assert!(actors.len() >= 3, "actors {actors:?}");
-    assert!(
-        generations.len() >= 3 && *generations.last().unwrap() >= 4,
-        "generations {generations:?}"
-    );
+    assert!(generations.len() >= 3, "generations {generations:?}");
     let g = broker.generation().unwrap().unwrap();
     assert!(g.done && g.generation == 6, "{g:?}");
     // Sane final weights and losses.
@@ -306,6 +303,15 @@ fn learner_and_actors_killed_and_restarted_consume_every_example_once() {
             .filter_map(|r| r.value_loss)
             .all(|v| v.is_finite())
     );
+
+    // The single-machine command does not resume a run fed from the broker.
+    let local = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--config", cfg_s, "--out", out_s, "--quiet", "--resume"])
+        .output()
+        .unwrap();
+    assert!(!local.status.success());
+    let err = String::from_utf8_lossy(&local.stderr);
+    assert!(err.contains("train learner"), "{err}");
 
     // An actor told to play another config is refused, by name.
     let other_s = other.to_str().unwrap();

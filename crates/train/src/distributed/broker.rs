@@ -101,7 +101,7 @@ impl Broker {
         })
     }
 
-    /// Runs one request, bounded by [`TIMEOUT`] (plus `extra` for long ones).
+    /// Runs one request, bounded by three [`TIMEOUT`]s (a weights file is several requests).
     fn call<T, E: std::fmt::Display>(
         &self,
         what: &str,

@@ -82,6 +82,8 @@ pub struct StreamSource {
     max_lag: u64,
     /// Examples accepted in this session, by how many generations they lagged.
     lags: Vec<u64>,
+    /// The last generation published.
+    generation: u64,
 }
 
 impl StreamSource {
@@ -132,6 +134,7 @@ impl StreamSource {
             per_iteration: cfg.selfplay.per_iteration,
             max_lag: opts.max_lag,
             lags: vec![0; opts.max_lag as usize + 1],
+            generation: run.state.completed,
         };
         // The committed generation's weights (again, if a crash came between a commit and
         // its publication).
@@ -154,6 +157,7 @@ impl StreamSource {
         done: bool,
     ) -> anyhow::Result<()> {
         let g = run.state.completed;
+        self.generation = g;
         let bytes = model::checkpoint::to_bytes(&run.learner.inference_net(), &metadata(g, cfg))?;
         self.broker.put_weights(g, &bytes)?;
         self.broker.put_json(
@@ -352,7 +356,7 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
         );
         if done {
             let g = Generation {
-                generation: self.position_generation(),
+                generation: self.generation,
                 config_hash: self.hash.clone(),
                 next_seq: self.position.next_seq,
                 units: self.position.units,
@@ -366,15 +370,5 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
         }
         self.pending.clear();
         Ok(())
-    }
-}
-
-impl StreamSource {
-    fn position_generation(&self) -> u64 {
-        self.broker
-            .generation()
-            .ok()
-            .flatten()
-            .map_or(0, |g| g.generation)
     }
 }
