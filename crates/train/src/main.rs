@@ -212,6 +212,10 @@ fn real_main() -> anyhow::Result<()> {
             train: flags,
         }) => {
             let cfg = effective_config(&flags, cli.config.as_deref())?;
+            if flags.print_config {
+                print!("{}", cfg.to_toml());
+                return Ok(());
+            }
             let stop = stop_flag()?;
             let opts = RunOptions {
                 resume: flags.resume,

@@ -1,5 +1,7 @@
 //! The training loop: open the run, then for each iteration self-play, learn, gate (every
-//! `arena.every`) and commit a checkpoint (`crate::stages`). Synchronous, and repeatable from
+//! `arena.every`) and commit a checkpoint (`crate::stages`). Where the new examples come from
+//! is a parameter ([`ExampleSource`]): self-play in this process, or a broker's stream that
+//! actors on other machines feed (`crate::distributed`). Synchronous, and repeatable from
 //! the seed: every random stream is derived from the seed and the iteration
 //! (`game::seeds`), so a resumed run replays exactly what an uninterrupted one would.
 
