@@ -2,10 +2,11 @@
 //! processes; one actor and the learner are killed midway and restarted. Every message the
 //! learner consumed is counted exactly once (accepted into the buffer, stale, or refused),
 //! the generations advance, messages from another config are refused, and the final weights
-//! are sane.
+//! are sane. A second run has its server killed and restarted midway, and loses nothing.
 //!
-//! Needs a server: `BLOB_NATS_URL` (`.ci/run` starts one). Without one the server tests say
-//! so and pass, except under CI (`CI` set), where they fail.
+//! Needs a server: `BLOB_NATS_URL` (`.ci/run` starts one), and `nats-server` on the PATH for
+//! the restart test. Without them the server tests say so and pass, except under CI (`CI`
+//! set), where they fail.
 #![cfg(unix)]
 
 mod common;
@@ -96,6 +97,166 @@ fn completed(out: &Path) -> u64 {
     train::state::locate(out)
         .and_then(|d| train::state::load_state(&d).ok())
         .map_or(0, |s| s.completed)
+}
+
+/// Checks that every message of the committed stream range is stored once and counted once
+/// (accepted into the buffer, stale or refused) after a run of `iterations`; returns the
+/// position, the actors and the generations seen (intruders left out).
+fn consumed(
+    broker: &Broker,
+    out: &Path,
+    iterations: u64,
+) -> (train::state::StreamState, BTreeSet<String>, BTreeSet<u64>) {
+    let dir_state = train::state::locate(out).unwrap();
+    let st = train::state::load_state(&dir_state).unwrap();
+    assert_eq!(st.completed, iterations);
+    let pos = st
+        .stream
+        .clone()
+        .expect("a learner's state has a stream position");
+    let mut ids = BTreeSet::new();
+    let mut actors = BTreeSet::new();
+    let mut generations = BTreeSet::new();
+    let mut examples = 0;
+    for seq in pos.first_seq..pos.next_seq {
+        let m = broker
+            .stored(seq)
+            .unwrap()
+            .unwrap_or_else(|| panic!("message {seq} is missing"));
+        let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
+        assert!(ids.insert(id.clone()), "message id {id} stored twice");
+        let actor = m.headers.get(headers::ACTOR).unwrap().as_str().to_string();
+        if actor != "intruder" {
+            actors.insert(actor);
+            generations.insert(m.number(headers::GENERATION).unwrap());
+        }
+        examples += decode_examples(&m.payload).unwrap().len() as u64;
+    }
+    assert_eq!(pos.messages, pos.next_seq - pos.first_seq);
+    assert_eq!(examples, pos.accepted + pos.stale + pos.refused, "{pos:?}");
+    // The buffer holds every accepted example once (its clock counts every example added).
+    let buffer = train::buffer::ReplayBuffer::load(&dir_state.join(train::state::BUFFER)).unwrap();
+    assert_eq!(buffer.added(), pos.accepted);
+    assert!(pos.accepted > 0);
+    (pos, actors, generations)
+}
+
+/// A nats-server of this test's own (so that it can restart it), or why there is none (a
+/// panic under CI).
+fn own_server(store: &Path, port: u16) -> Option<Child> {
+    let found = Command::new("nats-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("this test needs nats-server on the PATH under CI (.ci/run installs it)");
+        }
+        eprintln!("skipped: this test needs nats-server on the PATH (apt-get install nats-server)");
+        return None;
+    }
+    let child = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "nats-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(child)
+}
+
+#[test]
+fn a_nats_server_restart_loses_nothing_acknowledged() {
+    let dir = folder("restart");
+    let store = dir.join("store");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(mut server) = own_server(&store, port) else {
+        return;
+    };
+    let url = format!("nats://127.0.0.1:{port}");
+    let config = dir.join("run.toml");
+    let toml = common::TINY_TOML
+        .replace("iterations = 2", "iterations = 6")
+        .replace("threads = 2", "threads = 1")
+        .replace("every = 2", "every = 3");
+    std::fs::write(&config, &toml).unwrap();
+    let out = dir.join("out");
+    let log = |n: &str| dir.join(format!("{n}.log"));
+    let mut learner = train(
+        &[
+            "learner",
+            "--nats",
+            &url,
+            "--batch",
+            "2",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+        &log("learner"),
+    )
+    .spawn()
+    .unwrap();
+    let mut actor = train(&["actor", "--nats", &url, "--threads", "1"], &log("actor"))
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while completed(&out) < 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "no progress: {}",
+            std::fs::read_to_string(log("learner")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The server dies (SIGKILL) mid-run and comes back on the same storage.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let mut server = own_server(&store, port).unwrap();
+    let status = wait(
+        &mut learner,
+        Duration::from_secs(600),
+        "the learner",
+        &log("learner"),
+    );
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(log("learner")).unwrap()
+    );
+    let s = wait(
+        &mut actor,
+        Duration::from_secs(60),
+        "the actor",
+        &log("actor"),
+    );
+    assert!(
+        s.success(),
+        "{}",
+        std::fs::read_to_string(log("actor")).unwrap()
+    );
+    let broker = Broker::connect(&url, train::distributed::DEFAULT_NAME).unwrap();
+    let (pos, _, generations) = consumed(&broker, &out, 6);
+    eprintln!("server restarted; {pos:?}; generations {generations:?}");
+    assert_eq!(pos.refused, 0, "{pos:?}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -244,47 +405,17 @@ fn learner_and_actors_killed_and_restarted_consume_every_example_once() {
         assert!(s.success(), "{}", std::fs::read_to_string(log(n)).unwrap());
     }
 
-    // Every consumed message counted once.
-    let dir_state = train::state::locate(&out).unwrap();
-    let st = train::state::load_state(&dir_state).unwrap();
-    assert_eq!(st.completed, 6);
-    let pos = st
-        .stream
-        .clone()
-        .expect("a learner's state has a stream position");
-    let mut ids = BTreeSet::new();
-    let mut actors = BTreeSet::new();
-    let mut generations = BTreeSet::new();
-    let mut examples = 0;
-    for seq in pos.first_seq..pos.next_seq {
-        let m = broker
-            .stored(seq)
-            .unwrap()
-            .unwrap_or_else(|| panic!("message {seq} is missing"));
-        let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
-        assert!(ids.insert(id.clone()), "message id {id} stored twice");
-        let actor = m.headers.get(headers::ACTOR).unwrap().as_str().to_string();
-        if actor != "intruder" {
-            actors.insert(actor);
-            generations.insert(m.number(headers::GENERATION).unwrap());
-        }
-        examples += decode_examples(&m.payload).unwrap().len() as u64;
-    }
+    let (pos, actors, generations) = consumed(&broker, &out, 6);
     eprintln!(
         "killed at generation {at_kill}; {pos:?}; actors {actors:?}; generations {generations:?}"
     );
-    assert_eq!(pos.messages, pos.next_seq - pos.first_seq);
-    assert_eq!(examples, pos.accepted + pos.stale + pos.refused, "{pos:?}");
     // The two intruders' four examples, and nothing else, were refused.
     assert_eq!(pos.refused, 4, "{pos:?}");
     assert!(learner_log.contains("refused message"), "{learner_log}");
-    // The buffer holds every accepted example once (its clock counts every example added).
-    let buffer = train::buffer::ReplayBuffer::load(&dir_state.join(train::state::BUFFER)).unwrap();
-    assert_eq!(buffer.added(), pos.accepted);
-    assert!(pos.accepted > 0);
     // Three actors took part (a, b, and c after the restart) and the generations advanced.
     assert!(actors.len() >= 3, "actors {actors:?}");
     assert!(generations.len() >= 3, "generations {generations:?}");
+    let dir_state = train::state::locate(&out).unwrap();
     let g = broker.generation().unwrap().unwrap();
     assert!(g.done && g.generation == 6, "{g:?}");
     // Sane final weights and losses.
