@@ -107,6 +107,7 @@ pub fn act<B: AutodiffBackend>(
     let mut playing: Option<(u64, ServerSlot<B>)> = None;
     let mut batch = 0u64;
     let mut held_since: Option<(u64, Instant)> = None;
+    let mut load_failures = 0;
     loop {
         if stop.load(Ordering::SeqCst) || opts.batches.is_some_and(|n| summary.batches >= n) {
             break;
@@ -174,15 +175,24 @@ pub fn act<B: AutodiffBackend>(
                     }
                 },
                 Err(e) => {
-                    // A newer generation may have replaced it meanwhile: read again.
+                    // A newer generation may have replaced it meanwhile: read again, for at
+                    // most two minutes.
+                    load_failures += 1;
+                    if load_failures >= 600 {
+                        return Err(e.context(format!(
+                            "actor {actor}: no weights of the current generation could be read in two minutes"
+                        )));
+                    }
                     eprintln!("actor {actor}: {e:#}; reading the generation again");
                     std::thread::sleep(POLL);
                     continue;
                 }
             }
         }
+        load_failures = 0;
         let (g, slot) = playing.as_ref().expect("loaded above");
         let progress = AtomicU64::new(0);
+        let played = Instant::now();
         let (units, _) = crate::selfplay::run(
             &cfg.selfplay_config(),
             batch_stream(actor, batch),
@@ -204,6 +214,11 @@ pub fn act<B: AutodiffBackend>(
         retry("count the published rounds", stop, || {
             broker.add(keys::PUBLISHED, info.batch)
         })?;
+        println!(
+            "actor {actor}: batch {batch} (generation {g}): {} examples in {:.1}s",
+            examples.len(),
+            played.elapsed().as_secs_f64()
+        );
         summary.batches += 1;
         summary.examples += examples.len() as u64;
         summary.units += info.batch;
