@@ -4,6 +4,7 @@ pub mod agents;
 pub mod arena;
 pub mod buffer;
 pub mod config;
+pub mod distributed;
 pub mod engine;
 pub mod example;
 pub mod learner;

@@ -22,6 +22,13 @@ struct Cli {
     /// A TOML config (keys it leaves out keep the defaults of configs/default.toml).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainFlags,
+}
+
+/// The training run's flags (the default command's, and the learner's).
+#[derive(clap::Args, Debug, Clone)]
+struct TrainFlags {
     /// Print the effective configuration and exit.
     #[arg(long)]
     print_config: bool,
@@ -58,8 +65,51 @@ struct Cli {
     quiet: bool,
 }
 
+/// Where the broker is.
+#[derive(clap::Args, Debug, Clone)]
+struct BrokerFlags {
+    /// The NATS server (with JetStream), e.g. nats://127.0.0.1:4222.
+    #[arg(long)]
+    nats: String,
+    /// The run's name on the server (its stream and buckets); one run per name.
+    #[arg(long, default_value = train::distributed::DEFAULT_NAME)]
+    name: String,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The learner of a run on many machines: trains on the examples actors publish to a
+    /// NATS JetStream server, and publishes each new generation (docs/distributed.md).
+    /// Takes the training flags (--config, --out, --resume, ...).
+    Learner {
+        #[command(flatten)]
+        broker: BrokerFlags,
+        /// Rounds (or games) in each batch an actor publishes (default: selfplay.per_iteration,
+        /// so an actor's self-play runs exactly as an in-process iteration's).
+        #[arg(long)]
+        batch: Option<u64>,
+        /// Drop examples whose network is more than this many generations older than the
+        /// learner's.
+        #[arg(long, default_value_t = train::distributed::DEFAULT_MAX_LAG)]
+        max_lag: u64,
+        #[command(flatten)]
+        train: TrainFlags,
+    },
+    /// An actor of a run on many machines: plays self-play with the learner's config and
+    /// newest weights and publishes the examples (docs/distributed.md).
+    Actor {
+        #[command(flatten)]
+        broker: BrokerFlags,
+        /// Self-play threads (0 = two per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Where this actor's network runs: cpu or cuda.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Stop after publishing this many batches (measurements).
+        #[arg(long)]
+        batches: Option<u64>,
+    },
     /// Play agents against each other (the same deals at every seating): random, heuristic,
     /// rollout:SIMS, ismcts:SIMS, net:CHECKPOINT[:PRESET], cmd:PROGRAM ARGS.
     Arena(train::arena::ArenaArgs),
@@ -173,9 +223,120 @@ fn real_main() -> anyhow::Result<()> {
             let stdout = std::io::stdout().lock();
             return train::play::play(&cfg, Some(&nets), stdin, stdout);
         }
+        Some(Command::Learner {
+            broker,
+            batch,
+            max_lag,
+            train: flags,
+        }) => {
+            let cfg = effective_config(&flags, cli.config.as_deref())?;
+            if flags.print_config {
+                print!("{}", cfg.to_toml());
+                return Ok(());
+            }
+            let stop = stop_flag()?;
+            let opts = RunOptions {
+                resume: flags.resume,
+                quiet: flags.quiet,
+                stop_after: None,
+            };
+            announce(&cfg);
+            let summary = cfg
+                .device
+                .run(Training {
+                    cfg: &cfg,
+                    opts: &opts,
+                    stop,
+                    learner: Some(train::distributed::learner::LearnerOptions {
+                        url: broker.nats,
+                        name: broker.name,
+                        batch: batch.unwrap_or(cfg.selfplay.per_iteration),
+                        max_lag,
+                    }),
+                })
+                .map_err(anyhow::Error::msg)??;
+            finished(&cfg, &summary);
+            return Ok(());
+        }
+        Some(Command::Actor {
+            broker,
+            threads,
+            device,
+            batches,
+        }) => {
+            let device: model::backend::DeviceKind = device
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--device: {e}"))?;
+            let expect = match &cli.config {
+                Some(path) => Some(TrainConfig::from_file(path).map_err(anyhow::Error::msg)?),
+                None => None,
+            };
+            let stop = stop_flag()?;
+            device
+                .run(Acting {
+                    opts: train::distributed::actor::ActorOptions {
+                        url: broker.nats,
+                        name: broker.name,
+                        threads,
+                        batches,
+                        expect,
+                    },
+                    stop,
+                })
+                .map_err(anyhow::Error::msg)??;
+            return Ok(());
+        }
         None => {}
     }
-    let mut cfg = match &cli.config {
+    let flags = cli.train;
+    let cfg = effective_config(&flags, cli.config.as_deref())?;
+    if flags.print_config {
+        println!("# Effective configuration (every key is documented in configs/default.toml)");
+        print!("{}", cfg.to_toml());
+        return Ok(());
+    }
+    let stop = stop_flag()?;
+    let opts = RunOptions {
+        resume: flags.resume,
+        quiet: flags.quiet,
+        stop_after: None,
+    };
+    announce(&cfg);
+    let summary = cfg
+        .device
+        .run(Training {
+            cfg: &cfg,
+            opts: &opts,
+            stop,
+            learner: None,
+        })
+        .map_err(anyhow::Error::msg)??;
+    finished(&cfg, &summary);
+    Ok(())
+}
+
+/// The stop flag, set by Ctrl-C and SIGTERM (a second Ctrl-C quits at once).
+fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopping now");
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping at the next safe point (the last checkpoint is kept; Ctrl-C again to quit now)");
+    })
+    .context("cannot install the Ctrl-C / SIGTERM handler")?;
+    Ok(stop)
+}
+
+/// The config file (or the defaults) with the command line's overrides, checked.
+fn effective_config(
+    flags: &TrainFlags,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<TrainConfig> {
+    let cli = flags.clone();
+    let mut cfg = match config {
         Some(path) => TrainConfig::from_file(path).map_err(anyhow::Error::msg)?,
         None => TrainConfig::default(),
     };
@@ -208,28 +369,10 @@ fn real_main() -> anyhow::Result<()> {
     }
     cfg.validate()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-    if cli.print_config {
-        println!("# Effective configuration (every key is documented in configs/default.toml)");
-        print!("{}", cfg.to_toml());
-        return Ok(());
-    }
+    Ok(cfg)
+}
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\nstopping now");
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping at the next safe point (the last checkpoint is kept; Ctrl-C again to quit now)");
-    })
-    .context("cannot install the Ctrl-C / SIGTERM handler")?;
-
-    let opts = RunOptions {
-        resume: cli.resume,
-        quiet: cli.quiet,
-        stop_after: None,
-    };
+fn announce(cfg: &TrainConfig) {
     println!(
         "training: {} iterations of {} {} | search {} | net {} | device {} | {} threads | out {}",
         cfg.iterations,
@@ -244,14 +387,9 @@ fn real_main() -> anyhow::Result<()> {
         cfg.thread_count(),
         cfg.out.display()
     );
-    let summary = cfg
-        .device
-        .run(Training {
-            cfg: &cfg,
-            opts: &opts,
-            stop,
-        })
-        .map_err(anyhow::Error::msg)??;
+}
+
+fn finished(cfg: &TrainConfig, summary: &train::run::RunSummary) {
     if summary.interrupted {
         println!(
             "stopped after {} finished iterations; continue with --resume (checkpoint in {})",
@@ -266,7 +404,6 @@ fn real_main() -> anyhow::Result<()> {
             cfg.out.display()
         );
     }
-    Ok(())
 }
 
 /// The training run, on whichever backend the config's device picks.
@@ -274,11 +411,31 @@ struct Training<'a> {
     cfg: &'a TrainConfig,
     opts: &'a RunOptions,
     stop: Arc<AtomicBool>,
+    /// A learner fed by actors through a broker instead of local self-play.
+    learner: Option<train::distributed::learner::LearnerOptions>,
 }
 
 impl model::backend::OnBackend for Training<'_> {
     type Output = anyhow::Result<train::run::RunSummary>;
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        run::<B>(self.cfg, device, self.opts, self.stop)
+        match &self.learner {
+            None => run::<B>(self.cfg, device, self.opts, self.stop),
+            Some(l) => {
+                train::distributed::learner::learn::<B>(self.cfg, device, self.opts, l, self.stop)
+            }
+        }
+    }
+}
+
+/// An actor, on whichever backend its device picks.
+struct Acting {
+    opts: train::distributed::actor::ActorOptions,
+    stop: Arc<AtomicBool>,
+}
+
+impl model::backend::OnBackend for Acting {
+    type Output = anyhow::Result<train::distributed::actor::ActorSummary>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        train::distributed::actor::act::<B>(&self.opts, device, &self.stop)
     }
 }

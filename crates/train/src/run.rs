@@ -1,5 +1,7 @@
 //! The training loop: open the run, then for each iteration self-play, learn, gate (every
-//! `arena.every`) and commit a checkpoint (`crate::stages`). Synchronous, and repeatable from
+//! `arena.every`) and commit a checkpoint (`crate::stages`). Where the new examples come from
+//! is a parameter ([`ExampleSource`]): self-play in this process, or a broker's stream that
+//! actors on other machines feed (`crate::distributed`). Synchronous, and repeatable from
 //! the seed: every random stream is derived from the seed and the iteration
 //! (`game::seeds`), so a resumed run replays exactly what an uninterrupted one would.
 
@@ -8,13 +10,15 @@ use crate::metrics::{self, IterationRecord, Status};
 use crate::selfplay::Mode;
 use crate::stages::gate::{Verdict, gate};
 use crate::stages::learn::learn;
-use crate::stages::selfplay::SelfPlayStage;
+use crate::stages::selfplay::{Played, SelfPlayStage};
 use crate::stages::{Outcome, checkpoint, open};
+use crate::state::RunState;
 use burn::tensor::backend::AutodiffBackend;
 use game::seeds::{self, phases};
 use indicatif::{ProgressBar, ProgressStyle};
+use model::net::BlobNet;
 use model::runner::NetRunner;
-use model::server::{self, ServerConfig};
+use model::server::{self, Client, ServerConfig, ServerHandle};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -49,28 +53,128 @@ pub fn run<B: AutodiffBackend>(
     opts: &RunOptions,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<RunSummary> {
+    run_with::<B, _>(cfg, device.clone(), opts, stop, |run| {
+        if run.state.stream.is_some() {
+            anyhow::bail!(
+                "{} was trained from a broker's stream: resume it with `train learner --nats URL --resume`",
+                cfg.out.display()
+            );
+        }
+        Ok(LocalSelfPlay::<B>::new(cfg, run, device))
+    })
+}
+
+/// Where each iteration's new examples come from: self-play in this process (the default
+/// run, [`LocalSelfPlay`]) or a broker's stream (`crate::distributed`). The rest of the loop
+/// (learn, gate, checkpoint) is the same for both.
+pub trait ExampleSource<B: AutodiffBackend> {
+    /// Iteration `iteration`'s new examples; a stop request ends it within a second or two.
+    fn examples(
+        &mut self,
+        iteration: u64,
+        bar: &ProgressBar,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<Outcome<Played>>;
+    /// The learner's new network, not yet committed.
+    fn trained(&mut self, _net: &BlobNet<B::InnerBackend>) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Just before a generation is committed: what the source resumes from goes into it.
+    fn before_commit(&mut self, _state: &mut RunState) {}
+    /// After a generation is committed.
+    fn committed(&mut self, _run: &open::OpenRun<B>, _cfg: &TrainConfig) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// The loop is over (`done`: every iteration finished).
+    fn finish(self, _done: bool) -> anyhow::Result<()>
+    where
+        Self: Sized,
+    {
+        Ok(())
+    }
+}
+
+/// Self-play in this process, through the inference server (the single-machine run).
+pub struct LocalSelfPlay<B: AutodiffBackend> {
+    server: ServerHandle<NetRunner<B::InnerBackend>>,
+    client: Client,
+    device: B::Device,
+    config: crate::selfplay::SelfPlayConfig,
+    per_iteration: u64,
+    threads: usize,
+    cache_entries: usize,
+}
+
+impl<B: AutodiffBackend> LocalSelfPlay<B> {
+    pub fn new(cfg: &TrainConfig, run: &open::OpenRun<B>, device: B::Device) -> Self {
+        let (server, client) = server::spawn(
+            NetRunner::new(run.learner.inference_net(), device.clone()),
+            ServerConfig {
+                max_batch: cfg.server.max_batch,
+                batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
+                workers: cfg.server.workers,
+                pad_sizes: cfg.server.pad_sizes.clone(),
+            },
+        );
+        LocalSelfPlay {
+            server,
+            client,
+            device,
+            config: cfg.selfplay_config(),
+            per_iteration: cfg.selfplay.per_iteration,
+            threads: cfg.thread_count(),
+            cache_entries: cfg.cache.entries,
+        }
+    }
+}
+
+impl<B: AutodiffBackend> ExampleSource<B> for LocalSelfPlay<B> {
+    fn examples(
+        &mut self,
+        iteration: u64,
+        bar: &ProgressBar,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<Outcome<Played>> {
+        let server = &self.server;
+        let server_stats = || server.stats();
+        let play = SelfPlayStage {
+            config: self.config.clone(),
+            per_iteration: self.per_iteration,
+            threads: self.threads,
+            cache_entries: self.cache_entries,
+            client: self.client.clone(),
+            server_stats: &server_stats,
+        };
+        play.play(iteration, bar, stop)
+    }
+
+    fn trained(&mut self, net: &BlobNet<B::InnerBackend>) -> anyhow::Result<()> {
+        self.server
+            .swap(NetRunner::new(net.clone(), self.device.clone()))?;
+        Ok(())
+    }
+
+    fn finish(self, _done: bool) -> anyhow::Result<()> {
+        drop(self.client);
+        self.server.join();
+        Ok(())
+    }
+}
+
+/// [`run`] with the examples from `source` (made once the run is open) instead of local
+/// self-play.
+pub fn run_with<B: AutodiffBackend, S: ExampleSource<B>>(
+    cfg: &TrainConfig,
+    device: B::Device,
+    opts: &RunOptions,
+    stop: Arc<AtomicBool>,
+    source: impl FnOnce(&mut open::OpenRun<B>) -> anyhow::Result<S>,
+) -> anyhow::Result<RunSummary> {
     cfg.validate().map_err(anyhow::Error::msg)?;
     let out = &cfg.out;
     let mut run = open::open::<B>(cfg, &device, opts.resume)?;
-    let (server, client) = server::spawn(
-        NetRunner::new(run.learner.inference_net(), device.clone()),
-        ServerConfig {
-            max_batch: cfg.server.max_batch,
-            batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
-            workers: cfg.server.workers,
-            pad_sizes: cfg.server.pad_sizes.clone(),
-        },
-    );
-    let server_stats = || server.stats();
+    let mut play = source(&mut run)?;
     let threads = cfg.thread_count();
-    let play = SelfPlayStage {
-        config: cfg.selfplay_config(),
-        per_iteration: cfg.selfplay.per_iteration,
-        threads,
-        cache_entries: cfg.cache.entries,
-        client,
-        server_stats: &server_stats,
-    };
     let started = Instant::now();
     let elapsed_before = run.state.elapsed_seconds;
     let first = run.state.completed;
@@ -102,7 +206,7 @@ pub fn run<B: AutodiffBackend>(
 
         status("self-play", &run);
         let sp_bar = bar(opts.quiet, cfg.selfplay.per_iteration, &label("self-play"));
-        let Outcome::Done(mut played) = play.play(it, &sp_bar, &stop)? else {
+        let Outcome::Done(mut played) = play.examples(it, &sp_bar, &stop)? else {
             interrupted = true;
             break;
         };
@@ -125,7 +229,7 @@ pub fn run<B: AutodiffBackend>(
             break;
         };
         let candidate = run.learner.inference_net();
-        server.swap(NetRunner::new(candidate.clone(), device.clone()))?;
+        play.trained(&candidate)?;
 
         let due =
             cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || it + 1 == cfg.iterations);
@@ -162,11 +266,12 @@ pub fn run<B: AutodiffBackend>(
         let record = record(it, t0, &played, &learned, verdict, &run);
         println!("{}", summary_line(&record, cfg.iterations));
         run.records.push(record);
+        play.before_commit(&mut run.state);
         run.commit(cfg)?;
+        play.committed(&run, cfg)?;
         status("done", &run);
     }
-    drop(play);
-    server.join();
+    play.finish(!interrupted && run.state.completed >= cfg.iterations)?;
     Ok(RunSummary {
         completed: run.state.completed,
         interrupted,

@@ -37,6 +37,33 @@ pub struct RunState {
     /// written before checksums, which are then read unchecked).
     #[serde(default)]
     pub files: BTreeMap<String, FileSum>,
+    /// A learner fed from a broker (`train learner`): where in the stream this generation
+    /// stands. Absent for single-machine runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamState>,
+}
+
+/// A learner's position in the broker's example stream, committed with each generation: a
+/// restart consumes from `next_seq` again, so every message is counted in exactly one
+/// committed generation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamState {
+    /// The first stream sequence this run consumes (the stream's end when the run began).
+    pub first_seq: u64,
+    /// The next stream sequence to consume: every message before it is in this generation.
+    pub next_seq: u64,
+    /// Messages consumed (each one a batch, or part of one, from an actor).
+    pub messages: u64,
+    /// Examples put in the replay buffer.
+    pub accepted: u64,
+    /// Examples dropped because their generation was too old (`--max-lag`).
+    pub stale: u64,
+    /// Examples refused: another run's config, a future generation, or a damaged message.
+    pub refused: u64,
+    /// Rounds (or games) in the messages consumed, plus `units_base`: what actors compare
+    /// with the units they published (the `published` key) to hold back when far ahead.
+    #[serde(default)]
+    pub units: u64,
 }
 
 /// A file's length and FNV-1a 64 checksum (as hex: JSON numbers lose bits above 2^53).
@@ -143,6 +170,7 @@ mod tests {
             elapsed_seconds: 0.0,
             config: String::new(),
             files: BTreeMap::new(),
+            stream: None,
         }
     }
 

@@ -132,6 +132,7 @@ fn start<B: AutodiffBackend>(
             elapsed_seconds: 0.0,
             config: cfg.to_toml(),
             files: Default::default(),
+            stream: None,
         },
         records: Vec::new(),
         lock,
