@@ -84,6 +84,10 @@ pub struct StreamSource {
     lags: Vec<u64>,
     /// The last generation published.
     generation: u64,
+    /// When the last iteration's examples were handed over (or the source opened): an
+    /// iteration's rate is its rounds over the time since, the rate examples reach the
+    /// learner. (The time spent waiting alone would be near zero when actors run ahead.)
+    last_handover: Instant,
 }
 
 impl StreamSource {
@@ -135,6 +139,7 @@ impl StreamSource {
             max_lag: opts.max_lag,
             lags: vec![0; opts.max_lag as usize + 1],
             generation: run.state.completed,
+            last_handover: Instant::now(),
         };
         // The committed generation's weights (again, if a crash came between a commit and
         // its publication).
@@ -258,7 +263,6 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
         bar: &ProgressBar,
         stop: &AtomicBool,
     ) -> anyhow::Result<Outcome<Played>> {
-        let t0 = Instant::now();
         let mut examples = Vec::new();
         let mut units = 0;
         let mut stale = 0;
@@ -310,6 +314,8 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
         }
         let n = examples.len() as u64;
         debug_assert_eq!(self.position.accepted - start.accepted, n);
+        let period = self.last_handover.elapsed().as_secs_f64();
+        self.last_handover = Instant::now();
         Ok(Outcome::Done(Played {
             examples,
             stats: SelfPlayStats {
@@ -317,7 +323,7 @@ impl<B: AutodiffBackend> ExampleSource<B> for StreamSource {
                 examples: n,
                 ..Default::default()
             },
-            seconds: t0.elapsed().as_secs_f64(),
+            seconds: period,
             // The network's work (and its cache) is the actors', not counted here.
             rows: 0,
             batches: 0,
