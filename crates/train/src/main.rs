@@ -229,34 +229,14 @@ fn real_main() -> anyhow::Result<()> {
             max_lag,
             train: flags,
         }) => {
-            let cfg = effective_config(&flags, cli.config.as_deref())?;
-            if flags.print_config {
-                print!("{}", cfg.to_toml());
-                return Ok(());
-            }
-            let stop = stop_flag()?;
-            let opts = RunOptions {
-                resume: flags.resume,
-                quiet: flags.quiet,
-                stop_after: None,
-            };
-            announce(&cfg);
-            let summary = cfg
-                .device
-                .run(Training {
-                    cfg: &cfg,
-                    opts: &opts,
-                    stop,
-                    learner: Some(train::distributed::learner::LearnerOptions {
-                        url: broker.nats,
-                        name: broker.name,
-                        batch: batch.unwrap_or(cfg.selfplay.per_iteration),
-                        max_lag,
-                    }),
+            return train_main(&flags, cli.config.as_deref(), |cfg| {
+                Some(train::distributed::learner::LearnerOptions {
+                    url: broker.nats,
+                    name: broker.name,
+                    batch: batch.unwrap_or(cfg.selfplay.per_iteration),
+                    max_lag,
                 })
-                .map_err(anyhow::Error::msg)??;
-            finished(&cfg, &summary);
-            return Ok(());
+            });
         }
         Some(Command::Actor {
             broker,
@@ -288,8 +268,17 @@ fn real_main() -> anyhow::Result<()> {
         }
         None => {}
     }
-    let flags = cli.train;
-    let cfg = effective_config(&flags, cli.config.as_deref())?;
+    train_main(&cli.train, cli.config.as_deref(), |_| None)
+}
+
+/// Training: the single-machine run, or the learner of a distributed one when `learner` gives
+/// its broker options for the effective config.
+fn train_main(
+    flags: &TrainFlags,
+    config: Option<&std::path::Path>,
+    learner: impl FnOnce(&TrainConfig) -> Option<train::distributed::learner::LearnerOptions>,
+) -> anyhow::Result<()> {
+    let cfg = effective_config(flags, config)?;
     if flags.print_config {
         println!("# Effective configuration (every key is documented in configs/default.toml)");
         print!("{}", cfg.to_toml());
@@ -302,20 +291,20 @@ fn real_main() -> anyhow::Result<()> {
         stop_after: None,
     };
     announce(&cfg);
+    let learner = learner(&cfg);
     let summary = cfg
         .device
         .run(Training {
             cfg: &cfg,
             opts: &opts,
             stop,
-            learner: None,
+            learner,
         })
         .map_err(anyhow::Error::msg)??;
     finished(&cfg, &summary);
     Ok(())
 }
 
-/// The stop flag, set by Ctrl-C and SIGTERM (a second Ctrl-C quits at once).
 fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
