@@ -8,6 +8,7 @@ use crate::selfplay::{DealConfig, Mode, PolicyTarget, SelfPlayConfig};
 use mcts::{Fpu, Preset, SearchParams, TemperatureSchedule};
 use model::backend::DeviceKind;
 use model::config::NetConfig;
+use model::server::ServerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -285,6 +286,18 @@ impl TrainConfig {
         p.c_puct = s.c_puct;
         p.fpu = Fpu::Reduction(s.fpu_reduction);
         p
+    }
+
+    /// The inference server's settings (`[server]`).
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            max_batch: self.server.max_batch,
+            batch_timeout: std::time::Duration::from_secs_f64(
+                self.server.batch_timeout_ms / 1000.0,
+            ),
+            workers: self.server.workers,
+            pad_sizes: self.server.pad_sizes.clone(),
+        }
     }
 
     pub fn selfplay_config(&self) -> SelfPlayConfig {

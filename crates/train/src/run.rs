@@ -18,10 +18,10 @@ use game::seeds::{self, phases};
 use indicatif::{ProgressBar, ProgressStyle};
 use model::net::BlobNet;
 use model::runner::NetRunner;
-use model::server::{self, Client, ServerConfig, ServerHandle};
+use model::server::{self, Client, ServerHandle};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use crate::stages::checkpoint::SELFPLAY_MODE;
 
@@ -109,12 +109,7 @@ impl<B: AutodiffBackend> LocalSelfPlay<B> {
     pub fn new(cfg: &TrainConfig, run: &open::OpenRun<B>, device: B::Device) -> Self {
         let (server, client) = server::spawn(
             NetRunner::new(run.learner.inference_net(), device.clone()),
-            ServerConfig {
-                max_batch: cfg.server.max_batch,
-                batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
-                workers: cfg.server.workers,
-                pad_sizes: cfg.server.pad_sizes.clone(),
-            },
+            cfg.server_config(),
         );
         LocalSelfPlay {
             server,

@@ -16,15 +16,15 @@ use super::broker::{Broker, retry};
 use super::{Generation, RunInfo, batch_stream, config_hash, encode_examples, headers, keys};
 use crate::config::TrainConfig;
 use crate::example::EXAMPLE_BYTES;
+use crate::stages::Outcome;
+use crate::stages::selfplay::SelfPlayStage;
 use async_nats::HeaderMap;
 use burn::tensor::backend::AutodiffBackend;
-use mcts::{CachedEvaluator, EvalCache};
-use model::evaluator::ServerEvaluator;
+use indicatif::ProgressBar;
 use model::net::BlobNet;
 use model::runner::NetRunner;
-use model::server::{self, ServerConfig};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use model::server;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The actor's settings.
@@ -193,23 +193,24 @@ pub fn act<B: AutodiffBackend>(
         }
         load_failures = 0;
         let (g, slot) = playing.as_ref().expect("loaded above");
-        let progress = AtomicU64::new(0);
-        let played = Instant::now();
-        // One evaluation cache per batch, as the single-machine run has one per iteration.
-        let cache = Arc::new(EvalCache::new(cfg.cache.entries));
-        let (units, _) = crate::selfplay::run(
-            &cfg.selfplay_config(),
-            batch_stream(actor, batch),
-            info.batch,
+        // The single-machine run's self-play stage: its evaluation cache (one per batch, as
+        // one per iteration there) and its stop handling.
+        let started = Instant::now();
+        let server_stats = || slot.server.stats();
+        let stage = SelfPlayStage {
+            config: cfg.selfplay_config(),
+            per_iteration: info.batch,
             threads,
-            |_| CachedEvaluator::new(ServerEvaluator::new(slot.client.clone()), cache.clone()),
-            &progress,
-            stop,
-        )?;
-        if stop.load(Ordering::SeqCst) {
+            cache_entries: cfg.cache.entries,
+            client: slot.client.clone(),
+            server_stats: &server_stats,
+        };
+        let Outcome::Done(played) =
+            stage.play(batch_stream(actor, batch), &ProgressBar::hidden(), stop)?
+        else {
             break; // an unfinished batch is dropped
-        }
-        let examples: Vec<_> = units.into_iter().flat_map(|u| u.examples).collect();
+        };
+        let examples = played.examples;
         publish(
             &broker, &info, actor, batch, *g, &examples, info.batch, stop,
         )?;
@@ -221,8 +222,8 @@ pub fn act<B: AutodiffBackend>(
         println!(
             "actor {actor}: batch {batch} (generation {g}): {} examples in {:.1}s, cache hits {:.1}%",
             examples.len(),
-            played.elapsed().as_secs_f64(),
-            100.0 * cache.stats().hit_rate()
+            started.elapsed().as_secs_f64(),
+            100.0 * played.cache.hit_rate()
         );
         summary.batches += 1;
         summary.examples += examples.len() as u64;
@@ -298,15 +299,8 @@ struct ServerSlot<B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> ServerSlot<B> {
     fn new(cfg: &TrainConfig, net: BlobNet<B::InnerBackend>, device: &B::Device) -> Self {
-        let (server, client) = server::spawn(
-            NetRunner::new(net, device.clone()),
-            ServerConfig {
-                max_batch: cfg.server.max_batch,
-                batch_timeout: Duration::from_secs_f64(cfg.server.batch_timeout_ms / 1000.0),
-                workers: cfg.server.workers,
-                pad_sizes: cfg.server.pad_sizes.clone(),
-            },
-        );
+        let (server, client) =
+            server::spawn(NetRunner::new(net, device.clone()), cfg.server_config());
         ServerSlot { server, client }
     }
 }
