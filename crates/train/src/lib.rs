@@ -16,3 +16,4 @@ pub mod run;
 pub mod selfplay;
 pub mod stages;
 pub mod state;
+pub mod training_range;

@@ -3,6 +3,7 @@
 //! arena command's on the CPU, the training gate's on the training device.
 
 use crate::agents::NetAgentFactory;
+use crate::training_range::{TrainingRange, warn_once};
 use burn::tensor::backend::Backend;
 use game::Observation;
 use game::Player;
@@ -22,6 +23,9 @@ pub struct NetAgent<B: Backend = Cpu> {
     /// that round's score, seeing the round as a single round (a game's context would be
     /// input it never saw).
     rounds_only: bool,
+    /// The set-ups its run's self-play dealt, when its checkpoint says: a table outside them
+    /// gets a warning (once per process).
+    range: Option<TrainingRange>,
     evaluator: CachedEvaluator<DirectEvaluator<NetRunner<B>>>,
     params: SearchParams,
     seed: u64,
@@ -43,6 +47,7 @@ impl<B: Backend> NetAgent<B> {
         NetAgent {
             name: name.into(),
             rounds_only: false,
+            range: None,
             evaluator: CachedEvaluator::new(
                 DirectEvaluator::new(NetRunner::new(net, device)),
                 cache,
@@ -59,11 +64,20 @@ impl<B: Backend> NetAgent<B> {
         self.rounds_only = on;
         self
     }
+
+    /// Warns when a table lies outside the set-ups the network learnt from.
+    pub fn training_range(mut self, range: Option<TrainingRange>) -> NetAgent<B> {
+        self.range = range;
+        self
+    }
 }
 
 impl<B: Backend> Player for NetAgent<B> {
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
+        if let Some(range) = &self.range {
+            warn_once(range, &self.name, obs.public.players(), obs.public.cards());
+        }
         let seed = game::seeds::decision(self.seed, self.decisions);
         let mut obs = *obs;
         if self.rounds_only {
@@ -103,6 +117,8 @@ struct Loaded<B: Backend> {
     net: BlobNet<B>,
     /// Learnt from single rounds only.
     rounds_only: bool,
+    /// What its self-play dealt, if its checkpoint says (networks in memory: not checked).
+    range: Option<TrainingRange>,
     /// The cache every agent of this network shares ([`CacheUse::PerNetwork`]), made with
     /// the first such agent.
     cache: Option<Arc<EvalCache>>,
@@ -154,6 +170,7 @@ impl<B: Backend> NetFactory<B> {
                 let entry = Loaded {
                     net,
                     rounds_only,
+                    range: None,
                     cache: None,
                 };
                 (PathBuf::from(name), entry)
@@ -176,17 +193,18 @@ impl<B: Backend> NetAgentFactory for NetFactory<B> {
                 anyhow::bail!("no network named {} in memory", path.display())
             }
             let (net, meta) = checkpoint::load_any::<B>(path, &self.device)?;
-            let rounds_only = meta.extra.get(crate::stages::checkpoint::SELFPLAY_MODE)
+            let rounds_only = meta.extra.get(crate::training_range::SELFPLAY_MODE)
                 == Some(&serde_json::json!(crate::selfplay::Mode::Rounds));
             let entry = Loaded {
                 net,
                 rounds_only,
+                range: TrainingRange::from_metadata(&meta),
                 cache: None,
             };
             loaded.insert(path.to_path_buf(), entry);
         }
         let entry = loaded.get_mut(path).expect("inserted above");
-        let (net, rounds_only) = (entry.net.clone(), entry.rounds_only);
+        let (net, rounds_only, range) = (entry.net.clone(), entry.rounds_only, entry.range.clone());
         let cache = match self.cache {
             CacheUse::PerAgent(n) => Arc::new(EvalCache::new(n)),
             CacheUse::PerNetwork(n) => entry
@@ -205,7 +223,8 @@ impl<B: Backend> NetAgentFactory for NetFactory<B> {
                 seed,
                 cache,
             )
-            .rounds_only(rounds_only),
+            .rounds_only(rounds_only)
+            .training_range(range),
         ))
     }
 }

@@ -84,6 +84,32 @@ fn tiny_run_trains_evaluates_and_writes_everything() {
     let status: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("status.json")).unwrap()).unwrap();
     assert!(status["last"]["cache_hit_rate"].as_f64().unwrap() > 0.0);
+    // The checkpoint records the set-ups self-play dealt (3-4 players, 1-3 cards), and the
+    // arena warns, once, about a table outside them, but not about one inside.
+    let arena = |players: &str, cards: &str| {
+        let agents = format!("net:{}:1x2,random", out.join("best.ckpt").display());
+        let done = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+            .args(["arena", "--agents", &agents, "--rounds", "2"])
+            .args(["--players", players, "--cards", cards, "--seed", "3"])
+            .output()
+            .unwrap();
+        assert!(done.status.success(), "{done:?}");
+        String::from_utf8(done.stderr).unwrap()
+    };
+    let outside = arena("8", "2");
+    assert_eq!(
+        outside
+            .matches("has not seen 8 players with 2 cards")
+            .count(),
+        1,
+        "{outside}"
+    );
+    assert!(
+        outside.contains("learnt from 3-4 players, 1-3 cards"),
+        "{outside}"
+    );
+    let inside = arena("3", "2");
+    assert!(!inside.contains("warning"), "{inside}");
     // A second fresh run into the same folder is refused rather than overwriting it.
     let err = go(&cfg, &quiet()).unwrap_err();
     assert!(err.to_string().contains("--resume"), "{err}");

@@ -10,16 +10,16 @@ use burn::tensor::backend::AutodiffBackend;
 use model::checkpoint::{self, Metadata};
 use std::path::Path;
 
-/// The metadata key of the self-play mode a network learnt from.
-pub const SELFPLAY_MODE: &str = "selfplay_mode";
+pub use crate::training_range::{DEAL, SELFPLAY_MODE};
 
-/// What a checkpoint of this run says about itself: its iteration, and whether its network
-/// learnt from single rounds or whole games (`net_agent` plays a game round by round with a
-/// network that never saw a game's context).
+/// What a checkpoint of this run says about itself: its iteration, whether its network learnt
+/// from single rounds or whole games (`net_agent` plays a game round by round with a network
+/// that never saw a game's context), and the set-ups its self-play dealt (so that play outside
+/// them can be flagged: `crate::training_range`).
 pub fn metadata(iteration: u64, cfg: &TrainConfig) -> Metadata {
     Metadata {
         iteration,
-        extra: serde_json::json!({ SELFPLAY_MODE: cfg.selfplay.mode }),
+        extra: serde_json::json!({ SELFPLAY_MODE: cfg.selfplay.mode, DEAL: cfg.deal }),
     }
 }
 
