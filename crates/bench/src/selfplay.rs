@@ -178,17 +178,10 @@ impl SelfplayCase {
         if self.server_workers == 0 {
             bail!("--server-workers must be at least 1");
         }
-        if self.cache_entries > train::config::MAX_CACHE_ENTRIES {
-            bail!(
-                "--cache-entries must be at most {}, not {}",
-                train::config::MAX_CACHE_ENTRIES,
-                self.cache_entries
-            );
-        }
-        let pads = &self.pad_sizes;
-        if pads.windows(2).any(|w| w[0] >= w[1]) || pads.contains(&0) {
-            bail!("--pad-sizes must be ascending sizes of at least 1, not {pads:?}");
-        }
+        train::config::check_cache_entries(self.cache_entries)
+            .map_err(|e| anyhow::anyhow!("--cache-entries {e}"))?;
+        model::server::check_pad_sizes(&self.pad_sizes, self.max_batch)
+            .map_err(|e| anyhow::anyhow!("--pad-sizes {e} (--max-batch)"))?;
         if !(self.batch_timeout_ms.is_finite() && self.batch_timeout_ms >= 0.0) {
             bail!(
                 "--batch-timeout-ms must be a number >= 0, not {}",

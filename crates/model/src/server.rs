@@ -47,6 +47,25 @@ pub struct ServerConfig {
     pub pad_sizes: Vec<usize>,
 }
 
+/// Most batch sizes a server pads to (each is compiled and warmed up when a worker starts).
+pub const MAX_PAD_SIZES: usize = 16;
+
+/// The rule for `ServerConfig::pad_sizes`: at most [`MAX_PAD_SIZES`] sizes, strictly
+/// ascending, each 1 to `max_batch` (a bigger size would never be filled). The error says
+/// what is wrong; the caller names the setting.
+pub fn check_pad_sizes(sizes: &[usize], max_batch: usize) -> Result<(), String> {
+    if sizes.len() > MAX_PAD_SIZES
+        || sizes.windows(2).any(|w| w[0] >= w[1])
+        || sizes.iter().any(|&n| n == 0 || n > max_batch)
+    {
+        return Err(format!(
+            "must be at most {MAX_PAD_SIZES} sizes, ascending, each 1 to the largest batch \
+             ({max_batch}), not {sizes:?}"
+        ));
+    }
+    Ok(())
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {

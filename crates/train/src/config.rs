@@ -107,6 +107,17 @@ pub const DEFAULT_CACHE_ENTRIES: usize = 262_144;
 /// The most cache entries a config may ask for (an entry takes about 300 bytes).
 pub const MAX_CACHE_ENTRIES: usize = 10_000_000;
 
+/// The one bound on a cache's size, wherever it is set (`[cache] entries`, `train engine
+/// --cache-entries`, the benchmarks); the caller names the setting.
+pub fn check_cache_entries(entries: usize) -> Result<(), String> {
+    if entries > MAX_CACHE_ENTRIES {
+        return Err(format!(
+            "must be at most {MAX_CACHE_ENTRIES}, not {entries}"
+        ));
+    }
+    Ok(())
+}
+
 impl Default for CacheSection {
     fn default() -> Self {
         CacheSection {
@@ -234,23 +245,9 @@ impl TrainConfig {
                 self.server.batch_timeout_ms
             ));
         }
-        let pads = &self.server.pad_sizes;
-        if pads.len() > 16
-            || pads.windows(2).any(|w| w[0] >= w[1])
-            || pads.iter().any(|&n| n == 0 || n > self.server.max_batch)
-        {
-            return Err(format!(
-                "server.pad_sizes must be at most 16 sizes, ascending, each 1 to server.max_batch \
-                 ({}), not {pads:?}",
-                self.server.max_batch
-            ));
-        }
-        within(
-            "cache.entries",
-            self.cache.entries as u64,
-            0,
-            MAX_CACHE_ENTRIES as u64,
-        )?;
+        model::server::check_pad_sizes(&self.server.pad_sizes, self.server.max_batch)
+            .map_err(|e| format!("server.pad_sizes {e} (server.max_batch)"))?;
+        check_cache_entries(self.cache.entries).map_err(|e| format!("cache.entries {e}"))?;
         let a = &self.arena;
         if a.every > 0 {
             // Two deals at least: the promotion rule needs an interval.

@@ -171,12 +171,8 @@ fn real_main() -> anyhow::Result<()> {
             seed,
             cache_entries,
         }) => {
-            if cache_entries > train::config::MAX_CACHE_ENTRIES {
-                anyhow::bail!(
-                    "--cache-entries must be at most {}, not {cache_entries}",
-                    train::config::MAX_CACHE_ENTRIES
-                );
-            }
+            train::config::check_cache_entries(cache_entries)
+                .map_err(|e| anyhow::anyhow!("--cache-entries {e}"))?;
             let nets = train::net_agent::NetFactory::default()
                 .with_cache(CacheUse::PerNetwork(cache_entries));
             // A net: agent's checkpoint is read now, so a bad path fails before any request.

@@ -93,6 +93,15 @@ fn wait(child: &mut Child, limit: Duration, what: &str, log: &Path) -> std::proc
     }
 }
 
+/// Waits for `child` as [`wait`] does and fails, with its log, unless it succeeded; returns
+/// the log.
+fn wait_success(child: &mut Child, limit: Duration, what: &str, log: &Path) -> String {
+    let status = wait(child, limit, what, log);
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(status.success(), "{what} failed: {text}");
+    text
+}
+
 fn completed(out: &Path) -> u64 {
     train::state::locate(out)
         .and_then(|d| train::state::load_state(&d).ok())
@@ -228,27 +237,17 @@ fn a_nats_server_restart_loses_nothing_acknowledged() {
     server.wait().unwrap();
     std::thread::sleep(Duration::from_secs(2));
     let mut server = own_server(&store, port).unwrap();
-    let status = wait(
+    wait_success(
         &mut learner,
         Duration::from_secs(600),
         "the learner",
         &log("learner"),
     );
-    assert!(
-        status.success(),
-        "{}",
-        std::fs::read_to_string(log("learner")).unwrap()
-    );
-    let s = wait(
+    wait_success(
         &mut actor,
         Duration::from_secs(60),
         "the actor",
         &log("actor"),
-    );
-    assert!(
-        s.success(),
-        "{}",
-        std::fs::read_to_string(log("actor")).unwrap()
     );
     let broker = Broker::connect(&url, train::distributed::DEFAULT_NAME).unwrap();
     let (pos, _, generations) = consumed(&broker, &out, 6);
@@ -392,17 +391,14 @@ fn learner_and_actors_killed_and_restarted_consume_every_example_once() {
     let mut learner = train(&learner_args(true), &log("learner")).spawn().unwrap();
     let mut c = train(&actor_args, &log("c")).spawn().unwrap();
     let limit = Duration::from_secs(600);
-    let status = wait(
+    let learner_log = wait_success(
         &mut learner,
         limit,
         "the restarted learner",
         &log("learner"),
     );
-    let learner_log = std::fs::read_to_string(log("learner")).unwrap();
-    assert!(status.success(), "{learner_log}");
     for (child, n) in [(&mut b, "b"), (&mut c, "c")] {
-        let s = wait(child, Duration::from_secs(60), "an actor", &log(n));
-        assert!(s.success(), "{}", std::fs::read_to_string(log(n)).unwrap());
+        wait_success(child, Duration::from_secs(60), "an actor", &log(n));
     }
 
     let (pos, actors, generations) = consumed(&broker, &out, 6);
