@@ -496,6 +496,25 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_config_loads_and_validates() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let c = TrainConfig::from_toml(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                c.validate()
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, ["default.toml", "long.toml", "wide.toml"]);
+    }
+
+    #[test]
     fn resume_accepts_safe_changes_and_names_the_unsafe_ones() {
         let saved = TrainConfig::default();
         let mut now = saved.clone();
