@@ -71,9 +71,10 @@ impl TrainingRange {
     /// The warning for a table of `players` x `cards` outside the range, if it is.
     pub fn warning(&self, network: &str, players: usize, cards: usize) -> Option<String> {
         (!self.covers(players, cards)).then(|| {
+            let unit = if cards == 1 { "card" } else { "cards" };
             format!(
                 "warning: {network} learnt from {} and has not seen {players} players with \
-                 {cards} cards: expect weaker play there (docs/training.md, \"Off the \
+                 {cards} {unit}: expect weaker play there (docs/training.md, \"Off the \
                  training range\")",
                 self.describe()
             )
@@ -128,6 +129,10 @@ mod tests {
             "{w}"
         );
         assert!(w.contains("8 players with 6 cards"), "{w}");
+        let one = r
+            .warning("net:x", 6, 1)
+            .expect("6 players were never dealt");
+        assert!(one.contains("6 players with 1 card:"), "{one}");
         // Hands are capped at 52 / players, as self-play caps them.
         let wide = range(Mode::Rounds, vec![8], (1, 10));
         assert!(wide.covers(8, 6) && !wide.covers(8, 7));
