@@ -177,7 +177,7 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
     let cache_entries = a
         .cache_entries
         .clone()
-        .unwrap_or_else(|| vec![train::config::TrainConfig::default().cache.entries]);
+        .unwrap_or_else(|| vec![train::config::DEFAULT_CACHE_ENTRIES]);
     let mut cases = Vec::new();
     for preset in &a.preset {
         for &threads in &a.threads {

@@ -301,6 +301,7 @@ fn train_main(
     Ok(())
 }
 
+/// The stop flag, set by Ctrl-C and SIGTERM (a second Ctrl-C quits at once).
 fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();

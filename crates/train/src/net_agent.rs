@@ -3,7 +3,7 @@
 //! arena command's on the CPU, the training gate's on the training device.
 
 use crate::agents::NetAgentFactory;
-use crate::training_range::{TrainingRange, warn_once};
+use crate::training_range::{TrainingRange, selfplay_mode, warn_once};
 use burn::tensor::backend::Backend;
 use game::Observation;
 use game::Player;
@@ -26,6 +26,8 @@ pub struct NetAgent<B: Backend = Cpu> {
     /// The set-ups its run's self-play dealt, when its checkpoint says: a table outside them
     /// gets a warning (once per process).
     range: Option<TrainingRange>,
+    /// The table size (players, cards) last checked against `range`.
+    checked: Option<(usize, usize)>,
     evaluator: CachedEvaluator<DirectEvaluator<NetRunner<B>>>,
     params: SearchParams,
     seed: u64,
@@ -48,6 +50,7 @@ impl<B: Backend> NetAgent<B> {
             name: name.into(),
             rounds_only: false,
             range: None,
+            checked: None,
             evaluator: CachedEvaluator::new(
                 DirectEvaluator::new(NetRunner::new(net, device)),
                 cache,
@@ -75,8 +78,12 @@ impl<B: Backend> NetAgent<B> {
 impl<B: Backend> Player for NetAgent<B> {
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
-        if let Some(range) = &self.range {
-            warn_once(range, &self.name, obs.public.players(), obs.public.cards());
+        let table = (obs.public.players(), obs.public.cards());
+        if let Some(range) = &self.range
+            && self.checked != Some(table)
+        {
+            self.checked = Some(table);
+            warn_once(range, &self.name, table.0, table.1);
         }
         let seed = game::seeds::decision(self.seed, self.decisions);
         let mut obs = *obs;
@@ -193,8 +200,7 @@ impl<B: Backend> NetAgentFactory for NetFactory<B> {
                 anyhow::bail!("no network named {} in memory", path.display())
             }
             let (net, meta) = checkpoint::load_any::<B>(path, &self.device)?;
-            let rounds_only = meta.extra.get(crate::training_range::SELFPLAY_MODE)
-                == Some(&serde_json::json!(crate::selfplay::Mode::Rounds));
+            let rounds_only = selfplay_mode(&meta) == Some(crate::selfplay::Mode::Rounds);
             let entry = Loaded {
                 net,
                 rounds_only,

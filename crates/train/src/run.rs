@@ -23,8 +23,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-pub use crate::stages::checkpoint::SELFPLAY_MODE;
-
 /// How the loop talks to the person running it.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {

@@ -13,6 +13,11 @@ pub const SELFPLAY_MODE: &str = "selfplay_mode";
 /// The metadata key of the `[deal]` its self-play drew set-ups from.
 pub const DEAL: &str = "deal";
 
+/// The self-play mode a checkpoint says its network learnt from, if it says.
+pub fn selfplay_mode(meta: &Metadata) -> Option<Mode> {
+    serde_json::from_value(meta.extra.get(SELFPLAY_MODE)?.clone()).ok()
+}
+
 /// What a network's self-play dealt.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainingRange {
@@ -24,7 +29,7 @@ impl TrainingRange {
     /// The range a checkpoint records; `None` for checkpoints written before it was recorded
     /// (or by something other than a training run).
     pub fn from_metadata(meta: &Metadata) -> Option<TrainingRange> {
-        let mode = serde_json::from_value(meta.extra.get(SELFPLAY_MODE)?.clone()).ok()?;
+        let mode = selfplay_mode(meta)?;
         let deal = serde_json::from_value(meta.extra.get(DEAL)?.clone()).ok()?;
         Some(TrainingRange { mode, deal })
     }

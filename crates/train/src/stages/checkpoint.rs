@@ -10,7 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use model::checkpoint::{self, Metadata};
 use std::path::Path;
 
-pub use crate::training_range::{DEAL, SELFPLAY_MODE};
+use crate::training_range::{DEAL, SELFPLAY_MODE};
 
 /// What a checkpoint of this run says about itself: its iteration, whether its network learnt
 /// from single rounds or whole games (`net_agent` plays a game round by round with a network
