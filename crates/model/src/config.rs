@@ -74,10 +74,21 @@ pub struct NetConfig {
     /// (`mcts::value::value_from_tricks`) rather than the value head. Needs the tricks head.
     #[serde(default)]
     pub values_from_tricks: bool,
+    /// The auxiliary owners head, trained only (inference never computes it): for each of
+    /// the 52 cards, logits over who holds it, relative to the mover (class 0: nobody, k:
+    /// the seat k places to the left): `OWNER_OUTPUTS`, or 0 for none.
+    #[serde(default)]
+    pub owner_outputs: usize,
 }
 
 /// Width of the tricks head: one distribution over 0..=17 tricks per seat.
 pub const TRICK_OUTPUTS: usize = MAX_PLAYERS * TRICK_CLASSES;
+
+/// Classes of the owners head per card: nobody (undealt), or one of the 7 other seats.
+pub const OWNER_CLASSES: usize = MAX_PLAYERS;
+
+/// Width of the owners head: one distribution over [`OWNER_CLASSES`] per card.
+pub const OWNER_OUTPUTS: usize = NUM_ACTIONS * OWNER_CLASSES;
 
 /// Names accepted by [`NetConfig::preset`].
 pub const PRESETS: [&str; 4] = ["compact", "small", "peer", "tiny"];
@@ -124,7 +135,18 @@ impl NetConfig {
             value_outputs: MAX_PLAYERS,
             trick_outputs: 0,
             values_from_tricks: false,
+            owner_outputs: 0,
         }
+    }
+
+    /// The same network with the auxiliary owners head (see `owner_outputs`).
+    pub fn with_owner_head(mut self, on: bool) -> NetConfig {
+        self.owner_outputs = if on { OWNER_OUTPUTS } else { 0 };
+        self
+    }
+
+    pub fn has_owner_head(&self) -> bool {
+        self.owner_outputs > 0
     }
 
     /// The same network with the auxiliary tricks head (see `trick_outputs`).
@@ -226,6 +248,14 @@ impl NetConfig {
                 "0..=17 tricks for each of 8 seats, or 0 for no tricks head",
             )?;
         }
+        if self.owner_outputs != 0 {
+            exact(
+                "owner_outputs",
+                self.owner_outputs,
+                OWNER_OUTPUTS,
+                "8 classes for each of 52 cards, or 0 for no owners head",
+            )?;
+        }
         if self.values_from_tricks && !self.has_trick_head() {
             return Err(ConfigError::Invalid {
                 field: "values_from_tricks",
@@ -252,11 +282,17 @@ impl NetConfig {
             } else {
                 0
             }
+            + if self.owner_outputs > 0 {
+                linear(w, self.owner_outputs as u64)
+            } else {
+                0
+            }
     }
 
     /// Floating-point operations of one position's forward pass: 2 per multiply-add and 1
     /// per bias element in the linear layers, 1 per residual add, 8 per LayerNorm element.
-    /// Activations, tanh and the softmax are not counted (under 1% with ReLU).
+    /// Activations, tanh and the softmax are not counted (under 1% with ReLU). The owners
+    /// head is not counted: inference never computes it.
     pub fn flops_per_position(&self) -> u64 {
         let (i, w, h) = (self.input as u64, self.width as u64, self.hidden as u64);
         let linear = |a: u64, b: u64| 2 * a * b + b;
@@ -320,6 +356,11 @@ impl NetConfig {
             self.values_from_tricks.to_string(),
             other.values_from_tricks.to_string(),
         );
+        cmp(
+            "owner_outputs",
+            self.owner_outputs.to_string(),
+            other.owner_outputs.to_string(),
+        );
         out
     }
 }
@@ -328,7 +369,7 @@ impl fmt::Display for NetConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "width {} x {} blocks (hidden {}), {}, layer norm {}{}",
+            "width {} x {} blocks (hidden {}), {}, layer norm {}{}{}",
             self.width,
             self.blocks,
             self.hidden,
@@ -338,6 +379,11 @@ impl fmt::Display for NetConfig {
                 (true, true) => ", tricks head (values from it)",
                 (true, false) => ", tricks head",
                 _ => "",
+            },
+            if self.has_owner_head() {
+                ", owners head"
+            } else {
+                ""
             }
         )
     }

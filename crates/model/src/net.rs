@@ -7,6 +7,7 @@
 //! log_policy = log_softmax over legal actions of Linear(width -> 52)(x)
 //! values     = tanh(Linear(width -> 8)(x))
 //! tricks     = Linear(width -> 8 x 18)(x)   (optional: per seat, logits over tricks still won)
+//! owners     = Linear(width -> 52 x 8)(x)   (optional, training only: per card, who holds it)
 //! ```
 //! `norm` is a LayerNorm when the config enables it, the identity otherwise.
 
@@ -43,6 +44,9 @@ pub struct BlobNet<B: Backend> {
     value: Linear<B>,
     /// The auxiliary tricks head (`NetConfig::trick_outputs`), if configured.
     tricks: Option<Linear<B>>,
+    /// The auxiliary owners head (`NetConfig::owner_outputs`), if configured. Only the
+    /// learner computes it ([`BlobNet::forward_with_owners`]).
+    owners: Option<Linear<B>>,
     /// Not a parameter: kept through `clone`, `valid`, optimizer steps and record loads.
     #[module(skip)]
     config: NetConfig,
@@ -102,6 +106,9 @@ impl<B: Backend> BlobNet<B> {
             tricks: config
                 .has_trick_head()
                 .then(|| linear(config.width, config.trick_outputs)),
+            owners: config
+                .has_owner_head()
+                .then(|| linear(config.width, config.owner_outputs)),
             config: config.clone(),
         };
         net.visit(&mut Materialize);
@@ -114,7 +121,22 @@ impl<B: Backend> BlobNet<B> {
 
     /// `input` `[N, 256]`, `mask` `[N, 52]` (1 legal, 0 illegal).
     pub fn forward(&self, input: Tensor<B, 2>, mask: Tensor<B, 2>) -> NetOutput<B> {
+        self.heads(self.body(input), mask)
+    }
+
+    /// [`BlobNet::forward`] plus the owners head's logits, `[N, 52 x 8]` card by card, when
+    /// the network has that head (a training target only: inference skips its cost).
+    pub fn forward_with_owners(
+        &self,
+        input: Tensor<B, 2>,
+        mask: Tensor<B, 2>,
+    ) -> (NetOutput<B>, Option<Tensor<B, 2>>) {
         let x = self.body(input);
+        let owners = self.owners.as_ref().map(|head| head.forward(x.clone()));
+        (self.heads(x, mask), owners)
+    }
+
+    fn heads(&self, x: Tensor<B, 2>, mask: Tensor<B, 2>) -> NetOutput<B> {
         let logits = self.policy.forward(x.clone());
         let log_policy = log_softmax(
             logits

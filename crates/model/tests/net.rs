@@ -25,7 +25,8 @@ fn variants() -> Vec<NetConfig> {
         blocks: 0,
         ..base.clone()
     };
-    vec![base, gelu, no_norm, no_blocks]
+    let heads = base.clone().with_trick_head(true).with_owner_head(true);
+    vec![base, gelu, no_norm, no_blocks, heads]
 }
 
 #[test]

@@ -1,15 +1,17 @@
 //! The replay buffer: fixed capacity (oldest examples leave first), uniform sampling, saved
 //! and restored with the checkpoint.
 //!
-//! File format (little endian): magic `BLOBBUF2`, capacity u64, next write slot u64, count
+//! File format (little endian): magic `BLOBBUF3`, capacity u64, next write slot u64, count
 //! u64, total ever added u64, then `count` examples of `EXAMPLE_BYTES` each, in slot order.
+//! A version-2 file (`BLOBBUF2`, examples without owners targets) still loads.
 
-use crate::example::{EXAMPLE_BYTES, Example};
+use crate::example::{EXAMPLE_BYTES, EXAMPLE_BYTES_V2, Example};
 use rand::{Rng, RngExt};
 use std::path::{Path, PathBuf};
 
-// Version 2 added the tricks targets to each example.
-const MAGIC: &[u8; 8] = b"BLOBBUF2";
+// Version 2 added the tricks targets to each example, version 3 the owners targets.
+const MAGIC: &[u8; 8] = b"BLOBBUF3";
+const MAGIC_V2: &[u8; 8] = b"BLOBBUF2";
 const HEADER: usize = 8 + 4 * 8;
 
 /// The most examples a buffer may hold (a config asking for more is refused, and so is a file
@@ -131,7 +133,12 @@ impl ReplayBuffer {
             path: path.to_path_buf(),
             why,
         };
-        if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        let example_bytes = match bytes.get(..8) {
+            Some(m) if m == MAGIC => EXAMPLE_BYTES,
+            Some(m) if m == MAGIC_V2 => EXAMPLE_BYTES_V2,
+            _ => return Err(bad("it does not start with the buffer header".into())),
+        };
+        if bytes.len() < HEADER {
             return Err(bad("it does not start with the buffer header".into()));
         }
         let word = |i: usize| {
@@ -155,15 +162,15 @@ impl ReplayBuffer {
             )));
         }
         let body = &bytes[HEADER..];
-        if Some(body.len()) != count.checked_mul(EXAMPLE_BYTES) {
+        if Some(body.len()) != count.checked_mul(example_bytes) {
             return Err(bad(format!(
                 "expected {count} examples ({} bytes), found {} bytes",
-                count * EXAMPLE_BYTES,
+                count * example_bytes,
                 body.len()
             )));
         }
         let slots = body
-            .chunks_exact(EXAMPLE_BYTES)
+            .chunks_exact(example_bytes)
             .map(|c| Example::read_from(c).expect("exact chunk size"))
             .collect();
         Ok(ReplayBuffer {
@@ -230,6 +237,29 @@ mod tests {
         assert!(ReplayBuffer::load(&path).is_err());
         assert!(ReplayBuffer::load(&dir.join("missing.bin")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_2_file_loads_without_owners_targets() {
+        let mut b = ReplayBuffer::new(4);
+        b.extend((0..3).map(|i| ex(i).with_owners([2; game::Card::COUNT])));
+        // The same buffer as version 2 wrote it: the old magic, examples without owners.
+        let now = b.to_bytes();
+        let mut old = MAGIC_V2.to_vec();
+        old.extend_from_slice(&now[8..HEADER]);
+        for e in now[HEADER..].chunks_exact(EXAMPLE_BYTES) {
+            old.extend_from_slice(&e[..EXAMPLE_BYTES_V2]);
+        }
+        let back = ReplayBuffer::from_bytes(&old, Path::new("old.bin")).unwrap();
+        assert_eq!(back.len(), 3);
+        for (e, was) in back.slots.iter().zip(&b.slots) {
+            assert_eq!(e.owners, [crate::example::NO_OWNER; game::Card::COUNT]);
+            assert_eq!((e.encoding, e.value), (was.encoding, was.value));
+        }
+        // Version-3 bytes under the old magic are refused, not misread.
+        let mut mixed = now.clone();
+        mixed[..8].copy_from_slice(MAGIC_V2);
+        assert!(ReplayBuffer::from_bytes(&mixed, Path::new("mixed.bin")).is_err());
     }
 
     #[test]

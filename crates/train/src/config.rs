@@ -74,6 +74,9 @@ pub struct NetSection {
     pub hidden: Option<usize>,
     pub tricks_head: bool,
     pub values_from_tricks: bool,
+    /// The owners head (who holds each unseen card): a training target only.
+    #[serde(default)]
+    pub owners_head: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -297,6 +300,28 @@ impl TrainConfig {
         }
     }
 
+    /// A warning when the training arena's table lies outside what self-play deals: the
+    /// gate would then judge the network where it has not learnt (docs/training.md, "Off
+    /// the training range").
+    pub fn arena_range_warning(&self) -> Option<String> {
+        if self.arena.every == 0 {
+            return None;
+        }
+        let range = crate::training_range::TrainingRange {
+            mode: self.selfplay.mode,
+            deal: self.deal.clone(),
+        };
+        let (p, c) = (self.arena.players, self.arena.cards);
+        (!range.covers(p, c)).then(|| {
+            format!(
+                "warning: the arena's table ([arena] players = {p}, cards = {c}) lies outside \
+                 what self-play deals ({}): the networks are compared where they have not \
+                 learnt",
+                range.describe()
+            )
+        })
+    }
+
     pub fn selfplay_config(&self) -> SelfPlayConfig {
         SelfPlayConfig {
             mode: self.selfplay.mode,
@@ -333,7 +358,8 @@ impl TrainConfig {
         };
         let config = config
             .with_trick_head(n.tricks_head)
-            .with_values_from_tricks(n.values_from_tricks);
+            .with_values_from_tricks(n.values_from_tricks)
+            .with_owner_head(n.owners_head);
         config.validate().map_err(|e| format!("net: {e}"))?;
         Ok(config)
     }
@@ -493,6 +519,21 @@ mod tests {
         let c = TrainConfig::default();
         c.validate().unwrap();
         assert_eq!(TrainConfig::from_toml(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn an_arena_outside_the_deal_range_is_flagged() {
+        let mut c = TrainConfig::default();
+        assert_eq!(c.arena_range_warning(), None, "4 x 5 lies in 3-5 x 1-6");
+        c.arena.players = 8;
+        c.arena.cards = 6;
+        let w = c.arena_range_warning().expect("8 players are not dealt");
+        assert!(
+            w.contains("players = 8") && w.contains("3-5 players"),
+            "{w}"
+        );
+        c.arena.every = 0;
+        assert_eq!(c.arena_range_warning(), None, "no arena, nothing to flag");
     }
 
     #[test]

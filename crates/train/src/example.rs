@@ -1,7 +1,7 @@
 //! One training example, compact: what the mover saw, what the search preferred, and what
 //! happened.
 
-use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
+use game::{Card, ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Round};
 use half::f16;
 
 /// A position from self-play. Holds only the mover's own information state (its encoding):
@@ -21,14 +21,47 @@ pub struct Example {
     /// Tricks each seat (relative to the mover) won from this position to the end of the
     /// round: the tricks head's target. [`NO_TRICKS`] where unknown.
     pub tricks: [u8; MAX_PLAYERS],
+    /// For each card (by index), who held it at this position, relative to the mover: the
+    /// owners head's target ([`owners_of`]). [`NO_OWNER`] where the mover knows already.
+    pub owners: [u8; Card::COUNT],
 }
 
 /// A seat with no tricks target (beyond the player count, or an example made without one).
 pub const NO_TRICKS: u8 = u8::MAX;
 
+/// A card with no owners target: the mover's own, one already played, or an example made
+/// without the targets.
+pub const NO_OWNER: u8 = u8::MAX;
+
+/// The owners class of a card that nobody holds (it was not dealt); class k (1..P) is the
+/// seat k places to the mover's left.
+pub const UNDEALT: u8 = 0;
+
 /// Bytes of one example in the buffer file.
-pub const EXAMPLE_BYTES: usize =
+pub const EXAMPLE_BYTES: usize = EXAMPLE_BYTES_V2 + Card::COUNT;
+
+/// Bytes of one example in a version-2 buffer file (before the owners targets).
+pub const EXAMPLE_BYTES_V2: usize =
     ENCODING_LEN * 2 + 8 + NUM_ACTIONS * 4 + MAX_PLAYERS * 4 + MAX_PLAYERS;
+
+/// The owners targets of `viewer` at this point of `round`: for every card the viewer cannot
+/// see (not in its hand, not played), the seat holding it relative to the viewer, or
+/// [`UNDEALT`]; [`NO_OWNER`] for the cards it sees. Hidden cards are a target here, never an
+/// input.
+pub fn owners_of(round: &Round, viewer: usize) -> [u8; Card::COUNT] {
+    let players = round.public().players();
+    let seen = round.hand(viewer).union(round.public().played());
+    let mut owners = [UNDEALT; Card::COUNT];
+    for (c, owner) in owners.iter_mut().enumerate() {
+        let card = Card::new(c as u8).expect("52 cards");
+        if seen.contains(card) {
+            *owner = NO_OWNER;
+        } else if let Some(seat) = (0..players).find(|&s| round.hand(s).contains(card)) {
+            *owner = ((seat + players - viewer) % players) as u8;
+        }
+    }
+    owners
+}
 
 impl Example {
     pub fn new(
@@ -43,7 +76,14 @@ impl Example {
             policy,
             value,
             tricks: [NO_TRICKS; MAX_PLAYERS],
+            owners: [NO_OWNER; Card::COUNT],
         }
+    }
+
+    /// The same example with owners targets.
+    pub fn with_owners(mut self, owners: [u8; Card::COUNT]) -> Example {
+        self.owners = owners;
+        self
     }
 
     /// The same example with a tricks target.
@@ -79,11 +119,13 @@ impl Example {
             out.extend_from_slice(&x.to_le_bytes());
         }
         out.extend_from_slice(&self.tricks);
+        out.extend_from_slice(&self.owners);
     }
 
-    /// Reads one example from exactly `EXAMPLE_BYTES` bytes.
+    /// Reads one example from exactly `EXAMPLE_BYTES` bytes, or `EXAMPLE_BYTES_V2` (a
+    /// version-2 example: no owners targets).
     pub fn read_from(b: &[u8]) -> Option<Example> {
-        if b.len() != EXAMPLE_BYTES {
+        if b.len() != EXAMPLE_BYTES && b.len() != EXAMPLE_BYTES_V2 {
             return None;
         }
         let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
@@ -97,12 +139,18 @@ impl Example {
         let value = std::array::from_fn(|i| f32_at(at + 4 * i));
         let at = at + 4 * MAX_PLAYERS;
         let tricks = b[at..at + MAX_PLAYERS].try_into().ok()?;
+        let at = at + MAX_PLAYERS;
+        let owners = match b.get(at..at + Card::COUNT) {
+            Some(o) => o.try_into().ok()?,
+            None => [NO_OWNER; Card::COUNT],
+        };
         Some(Example {
             encoding,
             legal,
             policy,
             value,
             tricks,
+            owners,
         })
     }
 }
@@ -110,6 +158,58 @@ impl Example {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn card(s: &str) -> Card {
+        s.parse().expect("a card")
+    }
+
+    #[test]
+    fn owners_name_the_seat_holding_each_unseen_card() {
+        // 3 players, 2 cards, dealer 2: seat 0 leads. Seat 1 views.
+        let hands = [
+            vec![card("AS"), card("2H")],
+            vec![card("KS"), card("3C")],
+            vec![card("QS"), card("4D")],
+        ];
+        let config = game::RoundConfig::new(3, 2, None, 2).unwrap();
+        let mut round = Round::with_hands(config, &hands).unwrap();
+        let owners = owners_of(&round, 1);
+        let at = |s: &str| owners[card(s).index()];
+        assert_eq!((at("KS"), at("3C")), (NO_OWNER, NO_OWNER), "its own cards");
+        assert_eq!((at("QS"), at("4D")), (1, 1), "seat 2 is one to its left");
+        assert_eq!((at("AS"), at("2H")), (2, 2), "seat 0 is two to its left");
+        assert_eq!(owners.iter().filter(|&&o| o == UNDEALT).count(), 52 - 6);
+        for bid in [0, 0, 0] {
+            round.apply_bid(bid).unwrap();
+        }
+        round.apply(game::Action::Play(card("AS"))).unwrap();
+        let owners = owners_of(&round, 1);
+        assert_eq!(
+            owners[card("AS").index()],
+            NO_OWNER,
+            "a played card is seen"
+        );
+        assert_eq!(owners[card("2H").index()], 2);
+        // From seat 2's chair the same card is seat 0's, one place to the left.
+        assert_eq!(owners_of(&round, 2)[card("2H").index()], 1);
+    }
+
+    #[test]
+    fn version_2_bytes_read_without_owners() {
+        let e = Example::new(
+            &[0.5; ENCODING_LEN],
+            7,
+            [0.0; NUM_ACTIONS],
+            [0.25; MAX_PLAYERS],
+        )
+        .with_owners([3; Card::COUNT]);
+        let mut bytes = Vec::new();
+        e.write_to(&mut bytes);
+        let old = Example::read_from(&bytes[..EXAMPLE_BYTES_V2]).unwrap();
+        assert_eq!(old.owners, [NO_OWNER; Card::COUNT]);
+        assert_eq!(old.encoding, e.encoding);
+        assert_eq!(Example::read_from(&bytes).unwrap().owners, [3; Card::COUNT]);
+    }
 
     #[test]
     fn bytes_round_trip() {
@@ -125,7 +225,8 @@ mod tests {
             policy,
             [0.5, -1.0, 0.0, 0.25, 0.0, 0.0, 0.0, 0.0],
         )
-        .with_tricks([2, 0, 1, 3, NO_TRICKS, NO_TRICKS, NO_TRICKS, NO_TRICKS]);
+        .with_tricks([2, 0, 1, 3, NO_TRICKS, NO_TRICKS, NO_TRICKS, NO_TRICKS])
+        .with_owners(std::array::from_fn(|c| (c % 9) as u8));
         let mut bytes = Vec::new();
         e.write_to(&mut bytes);
         assert_eq!(bytes.len(), EXAMPLE_BYTES);

@@ -12,9 +12,9 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use game::encoding::offset;
 use game::symmetry::SuitPermutation;
-use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Suit};
+use game::{Card, ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Suit};
 use mcts::value::TRICK_CLASSES;
-use model::config::NetConfig;
+use model::config::{NetConfig, OWNER_CLASSES};
 use model::net::BlobNet;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,10 @@ pub struct LearnerConfig {
     /// Weight of the tricks head's loss (cross-entropy of each seat's tricks still won),
     /// when the network has that head.
     pub tricks_weight: f32,
+    /// Weight of the owners head's loss (cross-entropy of who holds each card the mover
+    /// cannot see), when the network has that head.
+    #[serde(default = "default_owners_weight")]
+    pub owners_weight: f32,
     /// At most this many samples trained per new sample (KataGo uses at most 4).
     pub samples_per_new: f32,
     /// No training until the buffer holds this many examples.
@@ -51,11 +55,16 @@ impl Default for LearnerConfig {
             batch_size: 256,
             value_weight: 1.0,
             tricks_weight: 1.0,
+            owners_weight: default_owners_weight(),
             samples_per_new: 4.0,
             min_buffer: 2_000,
             augment_suits: true,
         }
     }
+}
+
+fn default_owners_weight() -> f32 {
+    1.0
 }
 
 impl LearnerConfig {
@@ -70,11 +79,13 @@ impl LearnerConfig {
         positive("lr", self.lr)?;
         positive("lr_final", self.lr_final)?;
         positive("value_weight", self.value_weight as f64)?;
-        if !(self.tricks_weight.is_finite() && self.tricks_weight >= 0.0) {
-            return Err(format!(
-                "learner.tricks_weight must be >= 0, not {}",
-                self.tricks_weight
-            ));
+        for (name, w) in [
+            ("tricks_weight", self.tricks_weight),
+            ("owners_weight", self.owners_weight),
+        ] {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(format!("learner.{name} must be >= 0, not {w}"));
+            }
         }
         positive("samples_per_new", self.samples_per_new as f64)?;
         if self.samples_per_new > 1000.0 {
@@ -125,6 +136,9 @@ pub struct Losses {
     /// The tricks head's loss (0 without the head).
     #[serde(default)]
     pub tricks: f32,
+    /// The owners head's loss (0 without the head).
+    #[serde(default)]
+    pub owners: f32,
     pub steps: u64,
 }
 
@@ -198,17 +212,24 @@ impl<B: AutodiffBackend> Learner<B> {
                 return Ok(None);
             }
             let batch = buffer.sample(self.config.batch_size, rng);
-            let b = Batch::of(&batch, self.config.augment_suits.then_some(&mut *rng));
-            let (p, v, t) = self.step_batch(b, lr)?;
-            sum.policy += p;
-            sum.value += v;
-            sum.tricks += t;
+            let b = Batch::of(
+                &batch,
+                self.net.config().has_owner_head(),
+                self.config.augment_suits.then_some(&mut *rng),
+            );
+            let step = self.step_batch(b, lr)?;
+            sum.policy += step.policy;
+            sum.value += step.value;
+            sum.tricks += step.tricks;
+            sum.owners += step.owners;
             sum.steps += 1;
         }
         if sum.steps > 0 {
-            sum.policy /= sum.steps as f32;
-            sum.value /= sum.steps as f32;
-            sum.tricks /= sum.steps as f32;
+            let n = sum.steps as f32;
+            sum.policy /= n;
+            sum.value /= n;
+            sum.tricks /= n;
+            sum.owners /= n;
         }
         Ok(Some(sum))
     }
@@ -216,30 +237,48 @@ impl<B: AutodiffBackend> Learner<B> {
     /// One optimiser step on `batch` (as stored, no augmentation); returns (policy loss,
     /// value loss).
     pub fn step(&mut self, batch: &[&Example], lr: f64) -> Result<(f32, f32), Diverged> {
-        let (p, v, _) = self.step_batch(Batch::of::<rand::rngs::ThreadRng>(batch, None), lr)?;
-        Ok((p, v))
+        let owners = self.net.config().has_owner_head();
+        let step = self.step_batch(Batch::of::<rand::rngs::ThreadRng>(batch, owners, None), lr)?;
+        Ok((step.policy, step.value))
     }
 
-    /// One optimiser step; returns the policy, value and tricks losses (0 without the head).
-    fn step_batch(&mut self, b: Batch, lr: f64) -> Result<(f32, f32, f32), Diverged> {
+    /// One optimiser step; returns its losses (0 for a head the network lacks).
+    fn step_batch(&mut self, b: Batch, lr: f64) -> Result<Losses, Diverged> {
         let terms = loss_terms(&self.net, b, &self.device);
         let mut loss =
             terms.policy.clone() + terms.value.clone().mul_scalar(self.config.value_weight);
         if let Some(tricks) = &terms.tricks {
             loss = loss + tricks.clone().mul_scalar(self.config.tricks_weight);
         }
-        // One read of the device a step (a GPU would otherwise sync once per loss).
-        let mut parts = vec![terms.policy.reshape([1]), terms.value.reshape([1])];
-        if let Some(t) = terms.tricks {
-            parts.push(t.reshape([1]));
+        if let Some(owners) = &terms.owners {
+            loss = loss + owners.clone().mul_scalar(self.config.owners_weight);
         }
+        // One read of the device a step (a GPU would otherwise sync once per loss); a
+        // missing head reads as 0.
+        let zero = || Tensor::<B, 1>::zeros([1], &self.device);
+        let parts = vec![
+            terms.policy.reshape([1]),
+            terms.value.reshape([1]),
+            terms.tricks.map_or_else(zero, |t| t.reshape([1])),
+            terms.owners.map_or_else(zero, |t| t.reshape([1])),
+        ];
         let read = Tensor::cat(parts, 0).detach().into_data().convert::<f32>();
         // Unreadable reads as NaN, which the check below reports as a diverged loss.
-        let losses = read.to_vec::<f32>().unwrap_or_else(|_| vec![f32::NAN; 3]);
-        let (p, v) = (losses[0], losses[1]);
-        let t = losses.get(2).copied().unwrap_or(0.0);
+        let losses = read.to_vec::<f32>().unwrap_or_else(|_| vec![f32::NAN; 4]);
+        let step = Losses {
+            policy: losses[0],
+            value: losses[1],
+            tricks: losses[2],
+            owners: losses[3],
+            steps: 1,
+        };
         self.steps += 1;
-        for (what, value) in [("policy", p), ("value", v), ("tricks", t)] {
+        for (what, value) in [
+            ("policy", step.policy),
+            ("value", step.value),
+            ("tricks", step.tricks),
+            ("owners", step.owners),
+        ] {
             if !value.is_finite() {
                 return Err(Diverged {
                     step: self.steps,
@@ -250,7 +289,7 @@ impl<B: AutodiffBackend> Learner<B> {
         }
         let grads = GradientsParams::from_grads(loss.backward(), &self.net);
         self.net = self.optim.step(lr, self.net.clone(), grads);
-        Ok((p, v, t))
+        Ok(step)
     }
 
     /// The optimizer's state as bytes (saved beside the checkpoint for an exact resume).
@@ -276,6 +315,7 @@ struct LossTerms<B: burn::tensor::backend::Backend> {
     policy: Tensor<B, 1>,
     value: Tensor<B, 1>,
     tricks: Option<Tensor<B, 1>>,
+    owners: Option<Tensor<B, 1>>,
 }
 
 fn loss_terms<B: burn::tensor::backend::Backend>(
@@ -287,7 +327,8 @@ fn loss_terms<B: burn::tensor::backend::Backend>(
     let t = |data: Vec<f32>, width: usize| {
         Tensor::<B, 2>::from_data(TensorData::new(data, [n, width]), device)
     };
-    let out = net.forward(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
+    let (out, owner_logits) =
+        net.forward_with_owners(t(b.inputs, ENCODING_LEN), t(b.masks, NUM_ACTIONS));
     let target_policy = t(b.policy, NUM_ACTIONS);
     // Cross-entropy against the search's visit distribution, averaged over the rows that
     // have one (value-only rows have an all-zero target). Illegal actions have target 0 and
@@ -312,10 +353,21 @@ fn loss_terms<B: burn::tensor::backend::Backend>(
         );
         (log_p * target).sum().neg().div_scalar(targets)
     });
+    // Cross-entropy of who holds each card the mover cannot see, averaged over those cards.
+    let owners = owner_logits.map(|logits| {
+        let targets = b.owner_targets.max(1) as f32;
+        let log_p = log_softmax(logits.reshape([n, Card::COUNT, OWNER_CLASSES]), 2);
+        let target = Tensor::<B, 3>::from_data(
+            TensorData::new(b.owners, [n, Card::COUNT, OWNER_CLASSES]),
+            device,
+        );
+        (log_p * target).sum().neg().div_scalar(targets)
+    });
     LossTerms {
         policy,
         value,
         tricks,
+        owners,
     }
 }
 
@@ -331,12 +383,20 @@ struct Batch {
     /// One-hot tricks targets, n x 8 x 18 (all zero where a seat has none), and their count.
     tricks: Vec<f32>,
     trick_targets: usize,
+    /// One-hot owners targets, n x 52 x 8 (all zero for a card without one), and their
+    /// count; empty when the network has no owners head.
+    owners: Vec<f32>,
+    owner_targets: usize,
 }
 
 impl Batch {
     /// The rows of `examples`, each under a random renaming of its non-trump suits when
-    /// `augment` holds a generator.
-    fn of<R: Rng + ?Sized>(examples: &[&Example], mut augment: Option<&mut R>) -> Batch {
+    /// `augment` holds a generator; with the owners targets when `owners` says so.
+    fn of<R: Rng + ?Sized>(
+        examples: &[&Example],
+        owners: bool,
+        mut augment: Option<&mut R>,
+    ) -> Batch {
         let n = examples.len();
         let mut b = Batch {
             rows: n,
@@ -348,6 +408,12 @@ impl Batch {
             policy_rows: examples.iter().filter(|e| e.has_policy()).count(),
             tricks: vec![0.0; n * MAX_PLAYERS * TRICK_CLASSES],
             trick_targets: 0,
+            owners: if owners {
+                vec![0.0; n * Card::COUNT * OWNER_CLASSES]
+            } else {
+                Vec::new()
+            },
+            owner_targets: 0,
         };
         for (i, e) in examples.iter().enumerate() {
             let row = &mut b.inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN];
@@ -357,18 +423,29 @@ impl Batch {
             let mask = &mut b.masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS];
             e.mask_f32(mask);
             let mut policy = e.policy;
+            let mut perm = None;
             if let Some(rng) = augment.as_deref_mut() {
                 let row: &mut [f32; ENCODING_LEN] = row.try_into().expect("one encoding");
                 let trump = (0..4)
                     .find(|&s| row[offset::TRUMP + s] > 0.5)
                     .map(Suit::from_index);
-                let perm = SuitPermutation::random(trump, rng);
-                perm.apply_to_encoding(row);
+                let p = SuitPermutation::random(trump, rng);
+                p.apply_to_encoding(row);
                 // During bidding the actions are bids, which no renaming touches.
                 if game::encoding::is_play_phase(row) {
                     let mask: &mut [f32; NUM_ACTIONS] = mask.try_into().expect("one mask");
-                    perm.apply_to_card_actions(mask);
-                    perm.apply_to_card_actions(&mut policy);
+                    p.apply_to_card_actions(mask);
+                    p.apply_to_card_actions(&mut policy);
+                }
+                perm = Some(p);
+            }
+            if owners {
+                for (c, &class) in e.owners.iter().enumerate() {
+                    if (class as usize) < OWNER_CLASSES {
+                        let c = perm.as_ref().map_or(c, |p| p.card(c));
+                        b.owners[(i * Card::COUNT + c) * OWNER_CLASSES + class as usize] = 1.0;
+                        b.owner_targets += 1;
+                    }
                 }
             }
             b.policy.extend_from_slice(&policy);
@@ -383,5 +460,92 @@ impl Batch {
                 .extend((0..MAX_PLAYERS).map(|s| if s < players { 1.0 } else { 0.0 }));
         }
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::example::NO_OWNER;
+    use model::backend::{CpuAutodiff, CpuDevice};
+    use rand::SeedableRng;
+
+    /// A play-phase example: the mover holds `held` and the owners head learns that `hidden`
+    /// lies with the seat one place to its left.
+    fn example(held: Card, hidden: Card) -> Example {
+        let mut x = [0.0f32; ENCODING_LEN];
+        x[offset::HAND + held.index()] = 1.0;
+        x[offset::PLAYERS] = 3.0 / 8.0;
+        x[offset::HAS_BID] = 1.0;
+        x[offset::TO_ACT] = 1.0;
+        x[offset::TRUMP + 4] = 1.0;
+        let mut owners = [NO_OWNER; Card::COUNT];
+        owners[hidden.index()] = 1;
+        Example::new(
+            &x,
+            1 << held.index(),
+            [0.0; NUM_ACTIONS],
+            [0.0; MAX_PLAYERS],
+        )
+        .with_owners(owners)
+    }
+
+    #[test]
+    fn suit_renaming_moves_the_owners_targets_with_the_cards() {
+        // The held card and the hidden one share a suit; under every renaming they still do,
+        // and each keeps its rank.
+        let (held, hidden) = ("KH".parse().unwrap(), "3H".parse().unwrap());
+        let e = example(held, hidden);
+        let mut rng = game::GameRng::seed_from_u64(5);
+        let mut suits_seen = [false; 4];
+        for _ in 0..40 {
+            let b = Batch::of(&[&e], true, Some(&mut rng));
+            let held_at = (0..52)
+                .find(|&c| b.inputs[offset::HAND + c] == 1.0)
+                .expect("one held card");
+            let targets: Vec<usize> = (0..52 * OWNER_CLASSES)
+                .filter(|&i| b.owners[i] == 1.0)
+                .collect();
+            assert_eq!(targets.len(), 1);
+            assert_eq!(b.owner_targets, 1);
+            let (card, class) = (targets[0] / OWNER_CLASSES, targets[0] % OWNER_CLASSES);
+            assert_eq!(class, 1);
+            assert_eq!(card / 13, held_at / 13, "the two cards stay in one suit");
+            assert_eq!(
+                (card % 13, held_at % 13),
+                (hidden.rank() as usize, held.rank() as usize)
+            );
+            suits_seen[card / 13] = true;
+        }
+        assert!(
+            suits_seen.iter().all(|&s| s),
+            "every suit appears: {suits_seen:?}"
+        );
+        // Without the head, no targets are built.
+        let b = Batch::of::<game::GameRng>(&[&e], false, None);
+        assert!(b.owners.is_empty() && b.owner_targets == 0);
+    }
+
+    #[test]
+    fn the_owners_head_learns_its_targets() {
+        let device = CpuDevice::default();
+        let config = NetConfig::tiny().with_owner_head(true);
+        let net = BlobNet::<CpuAutodiff>::new(&config, &device).unwrap();
+        let mut learner = Learner::new(net, LearnerConfig::default(), device);
+        let batch: Vec<Example> = (0..13)
+            .map(|r| example(Card::of(Suit::Spades, r), Card::of(Suit::Clubs, r)))
+            .collect();
+        let refs: Vec<&Example> = batch.iter().collect();
+        let owners_loss = |l: &mut Learner<CpuAutodiff>| {
+            let b = Batch::of::<game::GameRng>(&refs, true, None);
+            let terms = loss_terms(&l.net.valid(), b, &l.device);
+            terms.owners.expect("the head").into_scalar()
+        };
+        let before = owners_loss(&mut learner);
+        for _ in 0..60 {
+            learner.step(&refs, 1e-2).unwrap();
+        }
+        let after = owners_loss(&mut learner);
+        assert!(before > 1.5 && after < 0.3 * before, "{before} -> {after}");
     }
 }

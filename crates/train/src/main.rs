@@ -373,6 +373,9 @@ fn announce(cfg: &TrainConfig) {
         cfg.thread_count(),
         cfg.out.display()
     );
+    if let Some(w) = cfg.arena_range_warning() {
+        eprintln!("{w}");
+    }
 }
 
 fn finished(cfg: &TrainConfig, summary: &train::run::RunSummary) {

@@ -50,6 +50,9 @@ pub struct IterationRecord {
     /// The tricks head's loss, when the network has one.
     #[serde(default)]
     pub tricks_loss: Option<f32>,
+    /// The owners head's loss, when the network has one.
+    #[serde(default)]
+    pub owners_loss: Option<f32>,
     #[serde(default)]
     pub arena: Vec<MatchResult>,
     #[serde(default)]
@@ -107,6 +110,13 @@ pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
     ];
     if !tricks.is_empty() {
         series.push(("tricks", tricks));
+    }
+    let owners: Vec<(f64, f64)> = records
+        .iter()
+        .filter_map(|r| Some((r.iteration as f64, r.owners_loss? as f64)))
+        .collect();
+    if !owners.is_empty() {
+        series.push(("owners", owners));
     }
     plot_lines(&dir.join("losses.svg"), "Training losses", "loss", &series)?;
     let mut opponents: Vec<String> = Vec::new();
@@ -205,6 +215,7 @@ mod tests {
             policy_loss: Some(1.0),
             value_loss: Some(0.5),
             tricks_loss: None,
+            owners_loss: None,
             arena: vec![MatchResult {
                 opponent: "best".into(),
                 new_score: 5.0,

@@ -305,6 +305,8 @@ fn record<B: AutodiffBackend>(
         value_loss: trained.then_some(learned.losses.value),
         tricks_loss: (trained && run.learner.net_config().has_trick_head())
             .then_some(learned.losses.tricks),
+        owners_loss: (trained && run.learner.net_config().has_owner_head())
+            .then_some(learned.losses.owners),
         arena: verdict.matches,
         promoted: verdict.promote,
     }
@@ -341,6 +343,9 @@ fn summary_line(r: &IterationRecord, iterations: u64) -> String {
     }
     if let Some(t) = r.tricks_loss {
         s += &format!(" tricks {t:.3}");
+    }
+    if let Some(o) = r.owners_loss {
+        s += &format!(" owners {o:.3}");
     }
     for m in &r.arena {
         s += &format!(" | vs {} {:+.2}±{:.2}", m.opponent, m.diff, m.diff_ci95);

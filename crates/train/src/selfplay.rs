@@ -6,7 +6,7 @@
 //! a given seed and thread count (as long as the evaluator's answer for a position does not
 //! depend on which batch it arrives in).
 
-use crate::example::{Example, NO_TRICKS};
+use crate::example::{Example, NO_TRICKS, owners_of};
 use game::{
     Game, GameConfig, GameContext, GameRng, MAX_PLAYERS, NUM_ACTIONS, Observation, Round,
     RoundConfig, TRUMP_ROTATION, encode,
@@ -248,6 +248,8 @@ struct Decision {
     round: usize,
     /// Tricks each seat (absolute) had won when the decision was made.
     won: [u8; MAX_PLAYERS],
+    /// Who held each card the mover could not see (`example::owners_of`).
+    owners: [u8; game::Card::COUNT],
 }
 
 enum Table {
@@ -426,6 +428,7 @@ impl Slot {
                     to_relative(&abs, d.mover, players),
                 )
                 .with_tricks(tricks)
+                .with_owners(d.owners)
             })
             .collect();
         self.stats.examples += examples.len() as u64;
@@ -457,6 +460,7 @@ impl Slot {
             mover: seat,
             round: self.round_index(),
             won: tricks_won(round.public()),
+            owners: owners_of(&round, seat),
         });
     }
 
@@ -500,6 +504,7 @@ impl Slot {
                             mover,
                             round: self.round_index(),
                             won: tricks_won(&obs.public),
+                            owners: owners_of(self.round(), mover),
                         });
                         self.push_bystander(mover);
                         self.apply(action);

@@ -5,7 +5,7 @@ use game::{ENCODING_LEN, encoding::offset};
 use mcts::value::{score_value, standing_values};
 use mcts::{RolloutEvaluator, SearchParams, TemperatureSchedule, UniformEvaluator};
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use train::example::NO_TRICKS;
+use train::example::{NO_OWNER, NO_TRICKS, UNDEALT};
 use train::selfplay::{DealConfig, Mode, SelfPlayConfig, run};
 
 fn config(mode: Mode) -> SelfPlayConfig {
@@ -130,6 +130,55 @@ fn tricks_targets_are_the_tricks_each_seat_still_won() {
                 checked += 1;
             }
             assert!(e.tricks[r.players..].iter().all(|&t| t == NO_TRICKS));
+        }
+    }
+    assert!(checked > 100);
+}
+
+#[test]
+fn owners_targets_cover_exactly_the_cards_the_mover_cannot_see() {
+    // Every card the example's own encoding shows (its hand, the cards played) has no
+    // target; every other card has one: nobody for the 52 - P x C undealt cards, else one of
+    // the other seats, each holding as many as it has left to play.
+    let cfg = config(Mode::Rounds);
+    let (done, _) = run(
+        &cfg,
+        0,
+        16,
+        2,
+        |t| RolloutEvaluator::new(t as u64),
+        &AtomicU64::new(0),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for f in &done {
+        let r = &f.rounds[0];
+        let (p, c) = (r.players, r.cards);
+        for e in &f.examples {
+            let mut x = [0.0f32; ENCODING_LEN];
+            e.encoding_f32(&mut x);
+            let seen = |k: usize| {
+                x[offset::HAND + k] == 1.0
+                    || x[offset::PLAYED + k] == 1.0
+                    || x[offset::TRICK + k] == 1.0
+            };
+            let mut per_class = [0usize; 8];
+            for (k, &o) in e.owners.iter().enumerate() {
+                if seen(k) {
+                    assert_eq!(o, NO_OWNER, "card {k} is seen");
+                } else {
+                    assert!((o as usize) < p, "card {k}: class {o} at {p} players");
+                    per_class[o as usize] += 1;
+                }
+            }
+            assert_eq!(per_class[UNDEALT as usize], 52 - p * c);
+            let held = (0..52).filter(|&k| x[offset::HAND + k] == 1.0).count();
+            let played = (0..52).filter(|&k| seen(k)).count() - held;
+            let others: usize = per_class[1..p].iter().sum();
+            assert_eq!(others + held + played, p * c);
+            assert!(per_class[1..p].iter().all(|&n| n <= c));
+            checked += 1;
         }
     }
     assert!(checked > 100);
