@@ -96,14 +96,10 @@ fn round_value_targets_equal_the_scores() {
     assert_eq!(with_policy as u64, stats.searched);
 }
 
-#[test]
-fn tricks_targets_are_the_tricks_each_seat_still_won() {
-    // The tricks head learns, for each seat relative to the mover, the tricks it won from the
-    // example's position to the end of the round: its final tricks less those already won
-    // then (read back from the example's own encoding: bid - tricks still needed).
-    let cfg = config(Mode::Rounds);
+/// Sixteen rounds of the test config, searched with random rollouts on two threads.
+fn sixteen_rounds() -> Vec<train::selfplay::Finished> {
     let (done, _) = run(
-        &cfg,
+        &config(Mode::Rounds),
         0,
         16,
         2,
@@ -112,6 +108,15 @@ fn tricks_targets_are_the_tricks_each_seat_still_won() {
         &AtomicBool::new(false),
     )
     .unwrap();
+    done
+}
+
+#[test]
+fn tricks_targets_are_the_tricks_each_seat_still_won() {
+    // The tricks head learns, for each seat relative to the mover, the tricks it won from the
+    // example's position to the end of the round: its final tricks less those already won
+    // then (read back from the example's own encoding: bid - tricks still needed).
+    let done = sixteen_rounds();
     let mut checked = 0;
     for f in &done {
         let r = &f.rounds[0];
@@ -140,17 +145,7 @@ fn owners_targets_cover_exactly_the_cards_the_mover_cannot_see() {
     // Every card the example's own encoding shows (its hand, the cards played) has no
     // target; every other card has one: nobody for the 52 - P x C undealt cards, else one of
     // the other seats, each holding as many as it has left to play.
-    let cfg = config(Mode::Rounds);
-    let (done, _) = run(
-        &cfg,
-        0,
-        16,
-        2,
-        |t| RolloutEvaluator::new(t as u64),
-        &AtomicU64::new(0),
-        &AtomicBool::new(false),
-    )
-    .unwrap();
+    let done = sixteen_rounds();
     let mut checked = 0;
     for f in &done {
         let r = &f.rounds[0];
