@@ -30,6 +30,12 @@ pub trait Player {
         None
     }
 
+    /// Told when a round begins at a table of `players` seats with `cards` cards each, before
+    /// its first decision, so that a player can say what it has to say (a network seated
+    /// outside its training range warns) before the round's display starts. Nothing by
+    /// default; `act` must not depend on it being called.
+    fn seated(&mut self, _players: usize, _cards: usize) {}
+
     /// Why the last `act` gave no real choice (an external program that died or answered
     /// with an error), if so: the caller must not use that action.
     fn failure(&self) -> Option<String> {

@@ -75,16 +75,27 @@ impl<B: Backend> NetAgent<B> {
     }
 }
 
+impl<B: Backend> NetAgent<B> {
+    /// Warns (once per process) when a table lies outside the training range; checked once
+    /// per table size this agent sees.
+    fn check_range(&mut self, players: usize, cards: usize) {
+        if let Some(range) = &self.range
+            && self.checked != Some((players, cards))
+        {
+            self.checked = Some((players, cards));
+            warn_once(range, &self.name, players, cards);
+        }
+    }
+}
+
 impl<B: Backend> Player for NetAgent<B> {
+    fn seated(&mut self, players: usize, cards: usize) {
+        self.check_range(players, cards);
+    }
+
     fn act(&mut self, obs: &Observation) -> usize {
         self.decisions += 1;
-        let table = (obs.public.players(), obs.public.cards());
-        if let Some(range) = &self.range
-            && self.checked != Some(table)
-        {
-            self.checked = Some(table);
-            warn_once(range, &self.name, table.0, table.1);
-        }
+        self.check_range(obs.public.players(), obs.public.cards());
         let seed = game::seeds::decision(self.seed, self.decisions);
         let mut obs = *obs;
         if self.rounds_only {
@@ -232,5 +243,40 @@ impl<B: Backend> NetAgentFactory for NetFactory<B> {
             .rounds_only(rounds_only)
             .training_range(range),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::selfplay::{DealConfig, Mode};
+    use model::backend::{Cpu, CpuDevice};
+    use model::config::NetConfig;
+
+    #[test]
+    fn being_seated_checks_the_training_range_before_any_decision() {
+        let device = CpuDevice::default();
+        let net = BlobNet::<Cpu>::new(&NetConfig::tiny(), &device).unwrap();
+        let range = TrainingRange {
+            mode: Mode::Rounds,
+            deal: DealConfig::default(),
+        };
+        let mut agent = NetAgent::new(
+            "net:test",
+            net,
+            device,
+            SearchParams::new(1, 4),
+            0,
+            Arc::new(EvalCache::new(16)),
+        )
+        .training_range(Some(range));
+        assert_eq!(agent.checked, None);
+        agent.seated(8, 2);
+        assert_eq!(
+            agent.checked,
+            Some((8, 2)),
+            "checked on being seated, not at a move"
+        );
+        assert_eq!(agent.decisions, 0);
     }
 }

@@ -102,6 +102,9 @@ pub fn play(
     };
     loop {
         let round = *table.round();
+        for ai in ais.iter_mut().flatten() {
+            ai.seated(p, round.public().cards());
+        }
         writeln!(out, "\n{}", view.header(&round, &table))?;
         while !table.round().is_over() {
             let seat = table.round().to_act();
