@@ -15,7 +15,7 @@ const MAGIC_V2: &[u8; 8] = b"BLOBBUF2";
 const HEADER: usize = 8 + 4 * 8;
 
 /// The most examples a buffer may hold (a config asking for more is refused, and so is a file
-/// whose header claims more): 7.7 GB of examples.
+/// whose header claims more): 8.2 GB of examples.
 pub const MAX_CAPACITY: usize = 10_000_000;
 
 #[derive(Clone, Debug, PartialEq)]
