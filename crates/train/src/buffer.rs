@@ -134,13 +134,10 @@ impl ReplayBuffer {
             why,
         };
         let example_bytes = match bytes.get(..8) {
-            Some(m) if m == MAGIC => EXAMPLE_BYTES,
-            Some(m) if m == MAGIC_V2 => EXAMPLE_BYTES_V2,
+            Some(m) if m == MAGIC && bytes.len() >= HEADER => EXAMPLE_BYTES,
+            Some(m) if m == MAGIC_V2 && bytes.len() >= HEADER => EXAMPLE_BYTES_V2,
             _ => return Err(bad("it does not start with the buffer header".into())),
         };
-        if bytes.len() < HEADER {
-            return Err(bad("it does not start with the buffer header".into()));
-        }
         let word = |i: usize| {
             u64::from_le_bytes(bytes[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"))
         };

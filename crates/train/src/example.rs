@@ -50,15 +50,14 @@ pub const EXAMPLE_BYTES_V2: usize =
 /// input.
 pub fn owners_of(round: &Round, viewer: usize) -> [u8; Card::COUNT] {
     let players = round.public().players();
-    let seen = round.hand(viewer).union(round.public().played());
     let mut owners = [UNDEALT; Card::COUNT];
-    for (c, owner) in owners.iter_mut().enumerate() {
-        let card = Card::new(c as u8).expect("52 cards");
-        if seen.contains(card) {
-            *owner = NO_OWNER;
-        } else if let Some(seat) = (0..players).find(|&s| round.hand(s).contains(card)) {
-            *owner = ((seat + players - viewer) % players) as u8;
+    for k in 1..players {
+        for card in round.hand((viewer + k) % players) {
+            owners[card.index()] = k as u8;
         }
+    }
+    for card in round.hand(viewer).union(round.public().played()) {
+        owners[card.index()] = NO_OWNER;
     }
     owners
 }

@@ -100,23 +100,24 @@ pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
             ))
         })
         .collect();
-    let tricks: Vec<(f64, f64)> = records
-        .iter()
-        .filter_map(|r| Some((r.iteration as f64, r.tricks_loss? as f64)))
-        .collect();
     let mut series = vec![
         ("policy", losses.iter().map(|&(i, p, _)| (i, p)).collect()),
         ("value", losses.iter().map(|&(i, _, v)| (i, v)).collect()),
     ];
-    if !tricks.is_empty() {
-        series.push(("tricks", tricks));
-    }
-    let owners: Vec<(f64, f64)> = records
-        .iter()
-        .filter_map(|r| Some((r.iteration as f64, r.owners_loss? as f64)))
-        .collect();
-    if !owners.is_empty() {
-        series.push(("owners", owners));
+    // The auxiliary heads' losses, drawn when the network has the head.
+    let points = |loss: fn(&IterationRecord) -> Option<f32>| -> Vec<(f64, f64)> {
+        records
+            .iter()
+            .filter_map(|r| Some((r.iteration as f64, loss(r)? as f64)))
+            .collect()
+    };
+    for (name, points) in [
+        ("tricks", points(|r| r.tricks_loss)),
+        ("owners", points(|r| r.owners_loss)),
+    ] {
+        if !points.is_empty() {
+            series.push((name, points));
+        }
     }
     plot_lines(&dir.join("losses.svg"), "Training losses", "loss", &series)?;
     let mut opponents: Vec<String> = Vec::new();

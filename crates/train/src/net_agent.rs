@@ -73,9 +73,7 @@ impl<B: Backend> NetAgent<B> {
         self.range = range;
         self
     }
-}
 
-impl<B: Backend> NetAgent<B> {
     /// Warns (once per process) when a table lies outside the training range; checked once
     /// per table size this agent sees.
     fn check_range(&mut self, players: usize, cards: usize) {
