@@ -524,6 +524,8 @@ mod tests {
     #[test]
     fn an_arena_outside_the_deal_range_is_flagged() {
         let mut c = TrainConfig::default();
+        c.deal.players = vec![3, 4, 5];
+        c.deal.cards_max = 6;
         assert_eq!(c.arena_range_warning(), None, "4 x 5 lies in 3-5 x 1-6");
         c.arena.players = 8;
         c.arena.cards = 6;
