@@ -46,23 +46,14 @@ pub struct LearnerConfig {
     pub augment_suits: bool,
 }
 
+/// `[learner]` of configs/default.toml, the one source of defaults.
 impl Default for LearnerConfig {
     fn default() -> Self {
-        LearnerConfig {
-            lr: 2e-3,
-            lr_final: 2e-4,
-            weight_decay: 1e-4,
-            batch_size: 256,
-            value_weight: 1.0,
-            tricks_weight: 1.0,
-            owners_weight: default_owners_weight(),
-            samples_per_new: 4.0,
-            min_buffer: 2_000,
-            augment_suits: true,
-        }
+        crate::config::TrainConfig::default().learner
     }
 }
 
+/// What a config saved before the owners head existed reads as its weight.
 fn default_owners_weight() -> f32 {
     1.0
 }

@@ -53,15 +53,10 @@ pub struct DealConfig {
     pub start_cards_max: usize,
 }
 
+/// `[deal]` of configs/default.toml, the one source of defaults.
 impl Default for DealConfig {
     fn default() -> Self {
-        DealConfig {
-            players: vec![3, 4, 5, 6],
-            cards_min: 1,
-            cards_max: 8,
-            start_cards_min: 2,
-            start_cards_max: 5,
-        }
+        crate::config::TrainConfig::default().deal
     }
 }
 
