@@ -105,15 +105,15 @@ pub fn plot(dir: &Path, records: &[IterationRecord]) -> Result<(), String> {
         ("value", losses.iter().map(|&(i, _, v)| (i, v)).collect()),
     ];
     // The auxiliary heads' losses, drawn when the network has the head.
-    let points = |loss: fn(&IterationRecord) -> Option<f32>| -> Vec<(f64, f64)> {
+    let loss_points = |loss: fn(&IterationRecord) -> Option<f32>| -> Vec<(f64, f64)> {
         records
             .iter()
             .filter_map(|r| Some((r.iteration as f64, loss(r)? as f64)))
             .collect()
     };
     for (name, points) in [
-        ("tricks", points(|r| r.tricks_loss)),
-        ("owners", points(|r| r.owners_loss)),
+        ("tricks", loss_points(|r| r.tricks_loss)),
+        ("owners", loss_points(|r| r.owners_loss)),
     ] {
         if !points.is_empty() {
             series.push((name, points));
