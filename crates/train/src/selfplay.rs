@@ -674,3 +674,39 @@ fn worker<E: Evaluator>(
     }
     Ok((finished, stats))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_player_count_is_drawn_as_often_as_it_is_listed() {
+        let deal = DealConfig {
+            players: vec![4, 4, 5],
+            cards_min: 1,
+            cards_max: 12,
+            ..DealConfig::default()
+        };
+        let mut rng = game::rng_from_seed(7);
+        let draws = 3000;
+        let mut fours = 0;
+        for _ in 0..draws {
+            let round = deal.draw_round(&mut rng);
+            let players = round.players();
+            assert!(players == 4 || players == 5, "drew {players} players");
+            let cards = round.cards();
+            // 12 cards fit 4 hands; with 5 players the hand is capped at 52 / 5 = 10.
+            assert!(
+                (1..=12.min(52 / players)).contains(&cards),
+                "{cards} cards for {players}"
+            );
+            fours += usize::from(players == 4);
+        }
+        // Two entries of three: 2/3 of the draws (sd 0.009 over 3,000 draws).
+        let share = fours as f64 / draws as f64;
+        assert!(
+            (0.62..0.71).contains(&share),
+            "4 players drawn {share:.3} of the time"
+        );
+    }
+}
