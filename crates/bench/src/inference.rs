@@ -18,21 +18,29 @@ pub struct InferenceRow {
     pub batch: usize,
     pub positions_per_sec: f64,
     pub ms_per_batch: f64,
+    /// `plain` (`model::plain`) or `burn`.
+    pub forward: String,
 }
 
 /// Times forward passes of `batch` rows for at least `seconds` (and at least 3 passes) after
-/// 2 untimed ones.
+/// 2 untimed ones; through Burn even on the CPU when `burn_forward`.
 pub fn run<B: Backend>(
     spec: &NetSpec,
     batch: usize,
     seconds: f64,
+    burn_forward: bool,
     device: B::Device,
     device_name: &str,
 ) -> Result<InferenceRow> {
     if batch == 0 {
         bail!("--batch sizes must be at least 1");
     }
-    let mut runner = NetRunner::new(spec.build::<B>(&device)?, device);
+    let net = spec.build::<B>(&device)?;
+    let mut runner = if burn_forward {
+        NetRunner::burn_only(net, device)
+    } else {
+        NetRunner::new(net, device)
+    };
     // Inputs in the encoding's range; every action legal (the mask costs the same either way).
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let inputs: Vec<f32> = (0..batch * ENCODING_LEN)
@@ -57,6 +65,7 @@ pub fn run<B: Backend>(
         batch,
         positions_per_sec: (passes as usize * batch) as f64 / secs,
         ms_per_batch: secs * 1000.0 / passes as f64,
+        forward: if runner.is_plain() { "plain" } else { "burn" }.to_string(),
     })
 }
 
@@ -70,11 +79,19 @@ pub fn render(rows: &[InferenceRow]) -> String {
                 r.batch.to_string(),
                 table::num(r.positions_per_sec),
                 table::num(r.ms_per_batch),
+                r.forward.clone(),
             ]
         })
         .collect();
     table::render(
-        &["net", "device", "batch", "positions/s", "ms/batch"],
+        &[
+            "net",
+            "device",
+            "batch",
+            "positions/s",
+            "ms/batch",
+            "forward",
+        ],
         &body,
     )
 }

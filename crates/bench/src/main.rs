@@ -86,6 +86,10 @@ struct SelfplayArgs {
     in_flight: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Run the network through Burn even on the CPU (where the server runs its plain-f32
+    /// copy by default), to compare the two.
+    #[arg(long)]
+    burn_forward: bool,
     /// Also write the rows to this CSV file.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -106,6 +110,10 @@ struct InferenceArgs {
     /// Seconds timed per measurement.
     #[arg(long, default_value_t = 1.0)]
     seconds: f64,
+    /// Run the network through Burn even on the CPU (where the plain-f32 copy runs by
+    /// default), to compare the two.
+    #[arg(long)]
+    burn_forward: bool,
     #[arg(long)]
     json: bool,
 }
@@ -207,6 +215,7 @@ fn selfplay_cmd(a: SelfplayArgs) -> Result<()> {
                                 warmup: a.warmup,
                                 in_flight: a.in_flight,
                                 seed: a.seed,
+                                burn_forward: a.burn_forward,
                             });
                         }
                     }
@@ -264,6 +273,7 @@ fn inference_cmd(a: InferenceArgs) -> Result<()> {
                     batch: b,
                     seconds: a.seconds,
                     device: kind,
+                    burn_forward: a.burn_forward,
                 })
                 .map_err(|e| anyhow::anyhow!("--device {kind}: {e}"))??,
             );
@@ -282,13 +292,21 @@ struct Inference<'a> {
     batch: usize,
     seconds: f64,
     device: DeviceKind,
+    burn_forward: bool,
 }
 
 impl model::backend::OnBackend for Inference<'_> {
     type Output = Result<inference::InferenceRow>;
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
         let name = self.device.to_string();
-        inference::run::<B::InnerBackend>(self.net, self.batch, self.seconds, device, &name)
+        inference::run::<B::InnerBackend>(
+            self.net,
+            self.batch,
+            self.seconds,
+            self.burn_forward,
+            device,
+            &name,
+        )
     }
 }
 

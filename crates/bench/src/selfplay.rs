@@ -66,6 +66,9 @@ pub struct SelfplayCase {
     pub warmup: u64,
     pub in_flight: usize,
     pub seed: u64,
+    /// Run the network through Burn even on the CPU, where the server would run its
+    /// plain-`f32` copy (`model::plain`): to compare the two.
+    pub burn_forward: bool,
 }
 
 /// One CSV row: the peer's columns first, in its order, then ours. Field order is column order.
@@ -110,6 +113,8 @@ pub struct SelfplayRow {
     pub cache_hit_rate: f64,
     /// Padding rows over all rows the network ran (`--pad-sizes`).
     pub padded_share: f64,
+    /// The forward pass the server ran: `plain` (`model::plain`) or `burn`.
+    pub forward: String,
 }
 
 impl SelfplayCase {
@@ -228,7 +233,13 @@ fn run_on<B: Backend>(
         workers: case.server_workers,
         pad_sizes: case.pad_sizes.clone(),
     };
-    let (handle, client) = server::spawn(NetRunner::new(net, device), server_cfg);
+    let runner = if case.burn_forward {
+        NetRunner::burn_only(net, device)
+    } else {
+        NetRunner::new(net, device)
+    };
+    let forward = if runner.is_plain() { "plain" } else { "burn" };
+    let (handle, client) = server::spawn(runner, server_cfg);
     let progress = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     // One cache for the threads of one stretch of play, as a training iteration has.
@@ -318,6 +329,7 @@ fn run_on<B: Backend>(
             let padded = after.padded_rows - before.padded_rows;
             padded as f64 / (rows + padded).max(1) as f64
         },
+        forward: forward.to_string(),
     })
 }
 
@@ -384,6 +396,7 @@ fn dummy_row() -> SelfplayRow {
         cache_entries: 0,
         cache_hit_rate: 0.0,
         padded_share: 0.0,
+        forward: String::new(),
     }
 }
 
@@ -411,6 +424,7 @@ pub fn render(rows: &[SelfplayRow]) -> String {
         "workers",
         "cache",
         "hit%",
+        "forward",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
@@ -437,6 +451,7 @@ pub fn render(rows: &[SelfplayRow]) -> String {
                 r.server_workers.to_string(),
                 r.cache_entries.to_string(),
                 format!("{:.1}", 100.0 * r.cache_hit_rate),
+                r.forward.clone(),
             ]
         })
         .collect();

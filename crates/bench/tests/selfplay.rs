@@ -27,6 +27,7 @@ fn case() -> SelfplayCase {
         warmup: 1,
         in_flight: 2,
         seed: 7,
+        burn_forward: false,
     }
 }
 

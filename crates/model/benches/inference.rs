@@ -1,6 +1,7 @@
-//! Forward throughput of BlobNet on the CPU backend (Flex), as the inference server runs it
-//! (`NetRunner::forward`: tensors built from row slices, results copied out), and the plain
-//! f32 matmul rate of the same backend as the arithmetic reference.
+//! Forward throughput of BlobNet on the CPU, as the inference server runs it
+//! (`NetRunner::forward`: `forward/*` the plain-f32 copy, `model::plain`; `forward-burn/*`
+//! Burn's Flex backend, tensors built from row slices, results copied out), and the plain
+//! f32 matmul rate of Flex as the arithmetic reference.
 //!
 //! `cargo bench -p model --bench inference`; criterion's `thrpt` is positions/s (or FLOP/s
 //! for `matmul`). `BENCH_NETS=small,peer,256x3x512` picks the networks (`WxBxH` = width x
@@ -61,33 +62,38 @@ fn forward(c: &mut Criterion) {
     for name in nets {
         let config = parse_net(&name);
         let net = BlobNet::<Cpu>::new(&config, &device).expect("a valid bench config");
-        let mut runner = NetRunner::new(net, device);
-        let mut group = c.benchmark_group(format!("forward/{name}"));
-        // Flat sampling and short windows keep the whole run to a few minutes, even for
-        // the peer network at batch 1024 (about 0.1 s per pass).
-        group
-            .sampling_mode(SamplingMode::Flat)
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(2));
-        for &n in &batches {
-            let inputs: Vec<f32> = (0..n * ENCODING_LEN)
-                .map(|_| rng.random_range(-1.0f32..=1.0))
-                .collect();
-            let masks: Vec<f32> = (0..n * NUM_ACTIONS)
-                .map(|_| f32::from(rng.random_bool(0.5)))
-                .collect();
-            let mut policy = Vec::with_capacity(n * NUM_ACTIONS);
-            let mut values = Vec::with_capacity(n * MAX_PLAYERS);
-            group.throughput(Throughput::Elements(n as u64));
-            group.bench_function(BenchmarkId::from_parameter(n), |b| {
-                b.iter(|| {
-                    runner.forward(&inputs, &masks, n, &mut policy, &mut values);
-                    std::hint::black_box(&policy);
-                })
-            });
+        // The server's path (the plain-f32 copy on the CPU) and Burn's forward pass.
+        for (path, mut runner) in [
+            ("forward", NetRunner::new(net.clone(), device)),
+            ("forward-burn", NetRunner::burn_only(net, device)),
+        ] {
+            let mut group = c.benchmark_group(format!("{path}/{name}"));
+            // Flat sampling and short windows keep the whole run to a few minutes, even for
+            // the peer network at batch 1024 (about 0.1 s per pass).
+            group
+                .sampling_mode(SamplingMode::Flat)
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_secs(2));
+            for &n in &batches {
+                let inputs: Vec<f32> = (0..n * ENCODING_LEN)
+                    .map(|_| rng.random_range(-1.0f32..=1.0))
+                    .collect();
+                let masks: Vec<f32> = (0..n * NUM_ACTIONS)
+                    .map(|_| f32::from(rng.random_bool(0.5)))
+                    .collect();
+                let mut policy = Vec::with_capacity(n * NUM_ACTIONS);
+                let mut values = Vec::with_capacity(n * MAX_PLAYERS);
+                group.throughput(Throughput::Elements(n as u64));
+                group.bench_function(BenchmarkId::from_parameter(n), |b| {
+                    b.iter(|| {
+                        runner.forward(&inputs, &masks, n, &mut policy, &mut values);
+                        std::hint::black_box(&policy);
+                    })
+                });
+            }
+            group.finish();
         }
-        group.finish();
     }
 }
 

@@ -20,6 +20,7 @@ pub mod config;
 pub mod evaluator;
 pub mod files;
 pub mod net;
+pub mod plain;
 pub mod runner;
 pub mod server;
 

@@ -24,6 +24,34 @@ use crate::config::{Activation, ConfigError, NetConfig};
 /// when a row has no legal action (that row then comes out uniform).
 pub const ILLEGAL_LOGIT: f32 = -1.0e9;
 
+/// The LayerNorms' epsilon (Burn's default, named so that [`crate::plain`] uses the same).
+pub const LAYER_NORM_EPSILON: f64 = 1e-5;
+
+/// A linear layer's weight `[input, output]` and bias.
+pub(crate) type LinearParts<B> = (Tensor<B, 2>, Option<Tensor<B, 1>>);
+/// A LayerNorm's gain and bias.
+pub(crate) type NormParts<B> = (Tensor<B, 1>, Option<Tensor<B, 1>>);
+/// A residual block's norm, up and down layers.
+pub(crate) type BlockParts<B> = (Option<NormParts<B>>, LinearParts<B>, LinearParts<B>);
+
+/// Every weight the inference forward pass reads, for [`crate::plain::PlainNet`].
+pub(crate) struct NetParts<B: Backend> {
+    pub input: LinearParts<B>,
+    pub blocks: Vec<BlockParts<B>>,
+    pub final_norm: Option<NormParts<B>>,
+    pub policy: LinearParts<B>,
+    pub value: LinearParts<B>,
+    pub tricks: Option<LinearParts<B>>,
+}
+
+fn linear_parts<B: Backend>(l: &Linear<B>) -> LinearParts<B> {
+    (l.weight.val(), l.bias.as_ref().map(|b| b.val()))
+}
+
+fn norm_parts<B: Backend>(n: &LayerNorm<B>) -> NormParts<B> {
+    (n.gamma.val(), n.beta.as_ref().map(|b| b.val()))
+}
+
 /// One pre-norm residual block.
 #[derive(Module, Debug)]
 pub struct Block<B: Backend> {
@@ -87,9 +115,11 @@ impl<B: Backend> BlobNet<B> {
         config.validate()?;
         let linear = |a, b| LinearConfig::new(a, b).init(device);
         let norm = || {
-            config
-                .layer_norm
-                .then(|| LayerNormConfig::new(config.width).init(device))
+            config.layer_norm.then(|| {
+                LayerNormConfig::new(config.width)
+                    .with_epsilon(LAYER_NORM_EPSILON)
+                    .init(device)
+            })
         };
         let net = BlobNet {
             input: linear(config.input, config.width),
@@ -117,6 +147,28 @@ impl<B: Backend> BlobNet<B> {
 
     pub fn config(&self) -> &NetConfig {
         &self.config
+    }
+
+    /// The weights the inference forward pass reads (not the owners head).
+    pub(crate) fn parts(&self) -> NetParts<B> {
+        NetParts {
+            input: linear_parts(&self.input),
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| {
+                    (
+                        b.norm.as_ref().map(norm_parts),
+                        linear_parts(&b.up),
+                        linear_parts(&b.down),
+                    )
+                })
+                .collect(),
+            final_norm: self.final_norm.as_ref().map(norm_parts),
+            policy: linear_parts(&self.policy),
+            value: linear_parts(&self.value),
+            tricks: self.tricks.as_ref().map(linear_parts),
+        }
     }
 
     /// `input` `[N, 256]`, `mask` `[N, 52]` (1 legal, 0 illegal).

@@ -1,5 +1,7 @@
 //! [`NetRunner`]: a [`BlobNet`] on a device, as the inference server's [`BatchModel`].
 
+use std::any::TypeId;
+
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use game::{ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS};
@@ -8,6 +10,7 @@ use mcts::value::{TRICK_CLASSES, value_from_tricks};
 use crate::config::TRICK_OUTPUTS;
 
 use crate::net::BlobNet;
+use crate::plain::PlainNet;
 use crate::server::BatchModel;
 
 /// Runs a network for the server. Use an inference backend (not `Autodiff`): for a training
@@ -18,6 +21,8 @@ pub struct NetRunner<B: Backend> {
     device: B::Device,
     values_from_tricks: bool,
     tricks: Vec<f32>,
+    /// The plain-`f32` forward pass, when this backend and network use it.
+    plain: Option<PlainNet>,
 }
 
 impl<B: Backend> NetRunner<B> {
@@ -25,7 +30,21 @@ impl<B: Backend> NetRunner<B> {
     /// every seat that has bid comes from the tricks head instead of the value head
     /// (`mcts::value::value_from_tricks`; single rounds only: inside a game the value also
     /// counts the standing, which only the value head knows).
+    ///
+    /// On the CPU backend ([`crate::backend::Cpu`]) the forward pass runs as a
+    /// [`PlainNet`], a plain-`f32` copy of the weights that computes the same outputs about
+    /// a third faster at the server's batch sizes (`docs/model.md`); other backends, and
+    /// GELU networks, run Burn's [`BlobNet::forward`].
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetRunner<B> {
+        let mut runner = NetRunner::burn_only(net, device);
+        if TypeId::of::<B>() == TypeId::of::<crate::backend::Cpu>() {
+            runner.plain = PlainNet::new(&runner.net);
+        }
+        runner
+    }
+
+    /// A runner that always runs Burn's forward pass (to compare against, and to time).
+    pub fn burn_only(net: BlobNet<B>, device: B::Device) -> NetRunner<B> {
         let config = net.config();
         let values_from_tricks = config.values_from_tricks && config.has_trick_head();
         NetRunner {
@@ -33,7 +52,13 @@ impl<B: Backend> NetRunner<B> {
             device,
             values_from_tricks,
             tricks: Vec::new(),
+            plain: None,
         }
+    }
+
+    /// Whether the forward pass runs as a [`PlainNet`] rather than through Burn.
+    pub fn is_plain(&self) -> bool {
+        self.plain.is_some()
     }
 
     pub fn net(&self) -> &BlobNet<B> {
@@ -74,22 +99,28 @@ impl<B: Backend> BatchModel for NetRunner<B> {
         if n == 0 {
             return;
         }
-        // Burn tensors own their data, so each batch is one copy in; the output buffers are
-        // reused.
-        let x = Tensor::<B, 2>::from_data(
-            TensorData::new(inputs.to_vec(), [n, ENCODING_LEN]),
-            &self.device,
-        );
-        let m = Tensor::<B, 2>::from_data(
-            TensorData::new(masks.to_vec(), [n, NUM_ACTIONS]),
-            &self.device,
-        );
-        let out = self.net.forward(x, m);
-        copy_out(out.log_policy, policy, n * NUM_ACTIONS);
-        copy_out(out.values, values, n * MAX_PLAYERS);
-        if let (true, Some(logits)) = (self.values_from_tricks, out.trick_logits) {
-            self.tricks.clear();
-            copy_out(logits, &mut self.tricks, n * TRICK_OUTPUTS);
+        self.tricks.clear();
+        if let Some(plain) = &mut self.plain {
+            plain.forward(inputs, masks, n, policy, values, &mut self.tricks);
+        } else {
+            // Burn tensors own their data, so each batch is one copy in; the output buffers
+            // are reused.
+            let x = Tensor::<B, 2>::from_data(
+                TensorData::new(inputs.to_vec(), [n, ENCODING_LEN]),
+                &self.device,
+            );
+            let m = Tensor::<B, 2>::from_data(
+                TensorData::new(masks.to_vec(), [n, NUM_ACTIONS]),
+                &self.device,
+            );
+            let out = self.net.forward(x, m);
+            copy_out(out.log_policy, policy, n * NUM_ACTIONS);
+            copy_out(out.values, values, n * MAX_PLAYERS);
+            if let (true, Some(logits)) = (self.values_from_tricks, out.trick_logits) {
+                copy_out(logits, &mut self.tricks, n * TRICK_OUTPUTS);
+            }
+        }
+        if self.values_from_tricks {
             for i in 0..n {
                 values_from_trick_logits(
                     &inputs[i * ENCODING_LEN..(i + 1) * ENCODING_LEN],

@@ -1,0 +1,271 @@
+//! [`PlainNet`]: a [`BlobNet`]'s inference forward pass in plain `f32` on the CPU.
+//!
+//! Burn runs the forward pass as some twenty tensor operations, each allocating its output
+//! and handing its work to a thread pool that the self-play threads also need. This copy of
+//! the weights runs the same computation on the calling thread: the matrix products by `gemm`
+//! (the kernels Burn's CPU backend uses, AVX2 or AVX-512 picked at run time), the three heads
+//! as one product, and scratch buffers reused between batches. It computes what
+//! [`BlobNet::forward`] computes, to float rounding (`tests/plain.rs`); the inference server
+//! runs it on the CPU backend ([`crate::NetRunner::new`]), where self-play gets through about
+//! a third more rounds a minute with it (`docs/model.md`).
+
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+use game::{MAX_PLAYERS, NUM_ACTIONS};
+
+use crate::config::Activation;
+use crate::net::{BlobNet, ILLEGAL_LOGIT, LAYER_NORM_EPSILON, NormParts};
+
+/// `y = x W + b`, `W` stored row-major as `[input, output]` (Burn's layout).
+#[derive(Clone, Debug)]
+struct Dense {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    input: usize,
+    output: usize,
+}
+
+impl Dense {
+    fn from_parts<B: Backend>(weight: Tensor<B, 2>, bias: Option<Tensor<B, 1>>) -> Dense {
+        let [input, output] = weight.dims();
+        Dense {
+            weight: to_vec(weight),
+            bias: bias.map(to_vec).unwrap_or_else(|| vec![0.0; output]),
+            input,
+            output,
+        }
+    }
+
+    /// Several layers reading the same input as one: their outputs side by side.
+    fn concat(parts: &[&Dense]) -> Dense {
+        let input = parts[0].input;
+        let output = parts.iter().map(|p| p.output).sum();
+        let mut weight = Vec::with_capacity(input * output);
+        for row in 0..input {
+            for p in parts {
+                weight.extend_from_slice(&p.weight[row * p.output..(row + 1) * p.output]);
+            }
+        }
+        let bias = parts.iter().flat_map(|p| p.bias.iter().copied()).collect();
+        Dense {
+            weight,
+            bias,
+            input,
+            output,
+        }
+    }
+
+    /// `out = x W + b` for `n` rows: the product first, then the bias, as Burn's `Linear`
+    /// adds them. (gemm accumulating into a prefilled `out` rounds differently for a lone
+    /// row than inside a batch; this order gives every row the same bits in any batch.)
+    fn apply(&self, x: &[f32], n: usize, out: &mut [f32]) {
+        assert_eq!(x.len(), n * self.input, "PlainNet: input rows");
+        assert_eq!(out.len(), n * self.output, "PlainNet: output rows");
+        // SAFETY: the three matrices are row-major slices whose lengths were checked above
+        // (`x`: n x input, the weight: input x output, `out`: n x output), so every index
+        // gemm forms from these sizes and strides is in bounds; `out` does not alias the
+        // others (it is a distinct `&mut`). With `read_dst` false gemm only writes `out`.
+        unsafe {
+            gemm::gemm(
+                n,
+                self.output,
+                self.input,
+                out.as_mut_ptr(),
+                1,
+                self.output as isize,
+                false,
+                x.as_ptr(),
+                1,
+                self.input as isize,
+                self.weight.as_ptr(),
+                1,
+                self.output as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        for row in out.chunks_exact_mut(self.output) {
+            row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o += b);
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    epsilon: f32,
+}
+
+impl Norm {
+    /// LayerNorm of every row of `x` into `out` (population variance, as Burn's).
+    fn apply(&self, x: &[f32], out: &mut [f32]) {
+        let width = self.gamma.len();
+        for (row, o) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+            let mean = row.iter().sum::<f32>() / width as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let inv = 1.0 / (var + self.epsilon).sqrt();
+            for i in 0..width {
+                o[i] = (row[i] - mean) * inv * self.gamma[i] + self.beta[i];
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct PlainBlock {
+    norm: Option<Norm>,
+    up: Dense,
+    down: Dense,
+}
+
+/// A [`BlobNet`]'s weights for [`PlainNet::forward`], with its scratch buffers.
+#[derive(Clone, Debug)]
+pub struct PlainNet {
+    input: Dense,
+    blocks: Vec<PlainBlock>,
+    final_norm: Option<Norm>,
+    /// Policy, value and (if present) tricks heads as one product, outputs in that order.
+    heads: Dense,
+    residual: Vec<f32>,
+    normed: Vec<f32>,
+    delta: Vec<f32>,
+    hidden: Vec<f32>,
+    head_out: Vec<f32>,
+}
+
+fn to_vec<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+impl PlainNet {
+    /// A copy of `net`'s weights (any backend; the copy lives in host memory), or `None`
+    /// for a network this path does not cover (GELU: only the benchmarks build those).
+    pub fn new<B: Backend>(net: &BlobNet<B>) -> Option<PlainNet> {
+        if net.config().activation != Activation::Relu {
+            return None;
+        }
+        let parts = net.parts();
+        let norm = |n: Option<NormParts<B>>| {
+            n.map(|(gamma, beta)| {
+                let gamma = to_vec(gamma);
+                let beta = beta.map_or_else(|| vec![0.0; gamma.len()], to_vec);
+                Norm {
+                    gamma,
+                    beta,
+                    epsilon: LAYER_NORM_EPSILON as f32,
+                }
+            })
+        };
+        let dense = |(w, b)| Dense::from_parts::<B>(w, b);
+        let policy = dense(parts.policy);
+        let value = dense(parts.value);
+        let tricks = parts.tricks.map(dense);
+        let mut heads: Vec<&Dense> = vec![&policy, &value];
+        if let Some(t) = &tricks {
+            heads.push(t);
+        }
+        let heads = Dense::concat(&heads);
+        Some(PlainNet {
+            input: dense(parts.input),
+            blocks: parts
+                .blocks
+                .into_iter()
+                .map(|(n, up, down)| PlainBlock {
+                    norm: norm(n),
+                    up: dense(up),
+                    down: dense(down),
+                })
+                .collect(),
+            final_norm: norm(parts.final_norm),
+            heads,
+            residual: Vec::new(),
+            normed: Vec::new(),
+            delta: Vec::new(),
+            hidden: Vec::new(),
+            head_out: Vec::new(),
+        })
+    }
+
+    /// The forward pass of `n` rows (`inputs` n x 256, `masks` n x 52, 1 legal): the
+    /// log-policy `[n, 52]` and the value head's values `[n, 8]` appended to `policy` and
+    /// `values`, the tricks head's logits `[n, 8 x 18]` to `tricks` when the network has it.
+    pub fn forward(
+        &mut self,
+        inputs: &[f32],
+        masks: &[f32],
+        n: usize,
+        policy: &mut Vec<f32>,
+        values: &mut Vec<f32>,
+        tricks: &mut Vec<f32>,
+    ) {
+        let width = self.input.output;
+        resize(&mut self.residual, n * width);
+        resize(&mut self.normed, n * width);
+        resize(&mut self.delta, n * width);
+        self.input.apply(inputs, n, &mut self.residual);
+        for block in &self.blocks {
+            let x: &[f32] = match &block.norm {
+                Some(norm) => {
+                    norm.apply(&self.residual, &mut self.normed);
+                    &self.normed
+                }
+                None => &self.residual,
+            };
+            resize(&mut self.hidden, n * block.up.output);
+            block.up.apply(x, n, &mut self.hidden);
+            self.hidden.iter_mut().for_each(|h| *h = h.max(0.0));
+            block.down.apply(&self.hidden, n, &mut self.delta);
+            self.residual
+                .iter_mut()
+                .zip(&self.delta)
+                .for_each(|(r, d)| *r += d);
+        }
+        let x: &[f32] = match &self.final_norm {
+            Some(norm) => {
+                norm.apply(&self.residual, &mut self.normed);
+                &self.normed
+            }
+            None => &self.residual,
+        };
+        resize(&mut self.head_out, n * self.heads.output);
+        self.heads.apply(x, n, &mut self.head_out);
+        for (i, row) in self.head_out.chunks_exact(self.heads.output).enumerate() {
+            let mask = &masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS];
+            log_softmax_masked(&row[..NUM_ACTIONS], mask, policy);
+            values.extend(
+                row[NUM_ACTIONS..NUM_ACTIONS + MAX_PLAYERS]
+                    .iter()
+                    .map(|v| v.tanh()),
+            );
+            tricks.extend_from_slice(&row[NUM_ACTIONS + MAX_PLAYERS..]);
+        }
+    }
+}
+
+fn resize(buf: &mut Vec<f32>, len: usize) {
+    buf.clear();
+    buf.resize(len, 0.0);
+}
+
+/// Appends the log-softmax of `logits` over the actions `mask` marks legal (illegal ones get
+/// [`ILLEGAL_LOGIT`] first, as [`BlobNet::forward`] does).
+fn log_softmax_masked(logits: &[f32], mask: &[f32], out: &mut Vec<f32>) {
+    let masked = |i: usize| {
+        if mask[i] < 0.5 {
+            ILLEGAL_LOGIT
+        } else {
+            logits[i]
+        }
+    };
+    let max = (0..logits.len())
+        .map(masked)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = (0..logits.len()).map(|i| (masked(i) - max).exp()).sum();
+    let log_sum = sum.ln();
+    out.extend((0..logits.len()).map(|i| masked(i) - max - log_sum));
+}
