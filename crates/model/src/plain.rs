@@ -6,8 +6,8 @@
 //! (the kernels Burn's CPU backend uses, AVX2 or AVX-512 picked at run time), the three heads
 //! as one product, and scratch buffers reused between batches. It computes what
 //! [`BlobNet::forward`] computes, to float rounding (`tests/plain.rs`); the inference server
-//! runs it on the CPU backend ([`crate::NetRunner::new`]), where self-play gets through about
-//! a third more rounds a minute with it (`docs/model.md`).
+//! runs it on the CPU backend ([`crate::NetRunner::new`]): a third more rounds a minute in the
+//! self-play benchmark, a sixth less self-play time in a training run (`docs/model.md`).
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
