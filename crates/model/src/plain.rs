@@ -61,6 +61,11 @@ impl Dense {
     fn apply(&self, x: &[f32], n: usize, out: &mut [f32]) {
         assert_eq!(x.len(), n * self.input, "PlainNet: input rows");
         assert_eq!(out.len(), n * self.output, "PlainNet: output rows");
+        assert_eq!(
+            self.weight.len(),
+            self.input * self.output,
+            "PlainNet: weight shape"
+        );
         // SAFETY: the three matrices are row-major slices whose lengths were checked above
         // (`x`: n x input, the weight: input x output, `out`: n x output), so every index
         // gemm forms from these sizes and strides is in bounds; `out` does not alias the
@@ -209,13 +214,7 @@ impl PlainNet {
         resize(&mut self.delta, n * width);
         self.input.apply(inputs, n, &mut self.residual);
         for block in &self.blocks {
-            let x: &[f32] = match &block.norm {
-                Some(norm) => {
-                    norm.apply(&self.residual, &mut self.normed);
-                    &self.normed
-                }
-                None => &self.residual,
-            };
+            let x = norm_or_identity(block.norm.as_ref(), &self.residual, &mut self.normed);
             resize(&mut self.hidden, n * block.up.output);
             block.up.apply(x, n, &mut self.hidden);
             self.hidden.iter_mut().for_each(|h| *h = h.max(0.0));
@@ -225,13 +224,7 @@ impl PlainNet {
                 .zip(&self.delta)
                 .for_each(|(r, d)| *r += d);
         }
-        let x: &[f32] = match &self.final_norm {
-            Some(norm) => {
-                norm.apply(&self.residual, &mut self.normed);
-                &self.normed
-            }
-            None => &self.residual,
-        };
+        let x = norm_or_identity(self.final_norm.as_ref(), &self.residual, &mut self.normed);
         resize(&mut self.head_out, n * self.heads.output);
         self.heads.apply(x, n, &mut self.head_out);
         for (i, row) in self.head_out.chunks_exact(self.heads.output).enumerate() {
@@ -244,6 +237,17 @@ impl PlainNet {
             );
             tricks.extend_from_slice(&row[NUM_ACTIONS + MAX_PLAYERS..]);
         }
+    }
+}
+
+/// `norm(x)` written into `scratch`, or `x` itself when there is no norm.
+fn norm_or_identity<'a>(norm: Option<&Norm>, x: &'a [f32], scratch: &'a mut [f32]) -> &'a [f32] {
+    match norm {
+        Some(norm) => {
+            norm.apply(x, scratch);
+            scratch
+        }
+        None => x,
     }
 }
 
