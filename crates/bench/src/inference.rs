@@ -36,11 +36,7 @@ pub fn run<B: Backend>(
         bail!("--batch sizes must be at least 1");
     }
     let net = spec.build::<B>(&device)?;
-    let mut runner = if burn_forward {
-        NetRunner::burn_only(net, device)
-    } else {
-        NetRunner::new(net, device)
-    };
+    let mut runner = NetRunner::with_burn_forward(net, device, burn_forward);
     // Inputs in the encoding's range; every action legal (the mask costs the same either way).
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let inputs: Vec<f32> = (0..batch * ENCODING_LEN)
@@ -65,7 +61,7 @@ pub fn run<B: Backend>(
         batch,
         positions_per_sec: (passes as usize * batch) as f64 / secs,
         ms_per_batch: secs * 1000.0 / passes as f64,
-        forward: if runner.is_plain() { "plain" } else { "burn" }.to_string(),
+        forward: runner.forward_name().to_string(),
     })
 }
 

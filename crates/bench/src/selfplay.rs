@@ -233,12 +233,8 @@ fn run_on<B: Backend>(
         workers: case.server_workers,
         pad_sizes: case.pad_sizes.clone(),
     };
-    let runner = if case.burn_forward {
-        NetRunner::burn_only(net, device)
-    } else {
-        NetRunner::new(net, device)
-    };
-    let forward = if runner.is_plain() { "plain" } else { "burn" };
+    let runner = NetRunner::with_burn_forward(net, device, case.burn_forward);
+    let forward = runner.forward_name();
     let (handle, client) = server::spawn(runner, server_cfg);
     let progress = AtomicU64::new(0);
     let stop = AtomicBool::new(false);

@@ -103,7 +103,6 @@ impl Dense {
 struct Norm {
     gamma: Vec<f32>,
     beta: Vec<f32>,
-    epsilon: f32,
 }
 
 impl Norm {
@@ -113,7 +112,7 @@ impl Norm {
         for (row, o) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
             let mean = row.iter().sum::<f32>() / width as f32;
             let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
-            let inv = 1.0 / (var + self.epsilon).sqrt();
+            let inv = 1.0 / (var + LAYER_NORM_EPSILON as f32).sqrt();
             for i in 0..width {
                 o[i] = (row[i] - mean) * inv * self.gamma[i] + self.beta[i];
             }
@@ -159,11 +158,7 @@ impl PlainNet {
             n.map(|(gamma, beta)| {
                 let gamma = to_vec(gamma);
                 let beta = beta.map_or_else(|| vec![0.0; gamma.len()], to_vec);
-                Norm {
-                    gamma,
-                    beta,
-                    epsilon: LAYER_NORM_EPSILON as f32,
-                }
+                Norm { gamma, beta }
             })
         };
         let dense = |(w, b)| Dense::from_parts::<B>(w, b);
@@ -209,13 +204,14 @@ impl PlainNet {
         tricks: &mut Vec<f32>,
     ) {
         let width = self.input.output;
-        resize(&mut self.residual, n * width);
-        resize(&mut self.normed, n * width);
-        resize(&mut self.delta, n * width);
+        // Every buffer is overwritten before it is read: only its length matters.
+        self.residual.resize(n * width, 0.0);
+        self.normed.resize(n * width, 0.0);
+        self.delta.resize(n * width, 0.0);
         self.input.apply(inputs, n, &mut self.residual);
         for block in &self.blocks {
             let x = norm_or_identity(block.norm.as_ref(), &self.residual, &mut self.normed);
-            resize(&mut self.hidden, n * block.up.output);
+            self.hidden.resize(n * block.up.output, 0.0);
             block.up.apply(x, n, &mut self.hidden);
             self.hidden.iter_mut().for_each(|h| *h = h.max(0.0));
             block.down.apply(&self.hidden, n, &mut self.delta);
@@ -225,7 +221,7 @@ impl PlainNet {
                 .for_each(|(r, d)| *r += d);
         }
         let x = norm_or_identity(self.final_norm.as_ref(), &self.residual, &mut self.normed);
-        resize(&mut self.head_out, n * self.heads.output);
+        self.head_out.resize(n * self.heads.output, 0.0);
         self.heads.apply(x, n, &mut self.head_out);
         for (i, row) in self.head_out.chunks_exact(self.heads.output).enumerate() {
             let mask = &masks[i * NUM_ACTIONS..(i + 1) * NUM_ACTIONS];
@@ -249,11 +245,6 @@ fn norm_or_identity<'a>(norm: Option<&Norm>, x: &'a [f32], scratch: &'a mut [f32
         }
         None => x,
     }
-}
-
-fn resize(buf: &mut Vec<f32>, len: usize) {
-    buf.clear();
-    buf.resize(len, 0.0);
 }
 
 /// Appends the log-softmax of `logits` over the actions `mask` marks legal (illegal ones get

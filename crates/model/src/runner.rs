@@ -32,9 +32,10 @@ impl<B: Backend> NetRunner<B> {
     /// counts the standing, which only the value head knows).
     ///
     /// On the CPU backend ([`crate::backend::Cpu`]) the forward pass runs as a
-    /// [`PlainNet`], a plain-`f32` copy of the weights that computes the same outputs about
-    /// a third faster at the server's batch sizes (`docs/model.md`); other backends, and
-    /// GELU networks, run Burn's [`BlobNet::forward`].
+    /// [`PlainNet`], a plain-`f32` copy of the weights that computes the same outputs on the
+    /// worker's own thread, out of the way of Burn's thread pool (a third more self-play
+    /// rounds a minute in the benchmark, `docs/model.md`); other backends, and GELU
+    /// networks, run Burn's [`BlobNet::forward`].
     pub fn new(net: BlobNet<B>, device: B::Device) -> NetRunner<B> {
         let mut runner = NetRunner::burn_only(net, device);
         if TypeId::of::<B>() == TypeId::of::<crate::backend::Cpu>() {
@@ -56,9 +57,23 @@ impl<B: Backend> NetRunner<B> {
         }
     }
 
+    /// [`NetRunner::burn_only`] when `burn`, else [`NetRunner::new`] (the benchmarks' switch).
+    pub fn with_burn_forward(net: BlobNet<B>, device: B::Device, burn: bool) -> NetRunner<B> {
+        if burn {
+            NetRunner::burn_only(net, device)
+        } else {
+            NetRunner::new(net, device)
+        }
+    }
+
     /// Whether the forward pass runs as a [`PlainNet`] rather than through Burn.
     pub fn is_plain(&self) -> bool {
         self.plain.is_some()
+    }
+
+    /// The forward pass this runner uses: `plain` or `burn`.
+    pub fn forward_name(&self) -> &'static str {
+        if self.is_plain() { "plain" } else { "burn" }
     }
 
     pub fn net(&self) -> &BlobNet<B> {
