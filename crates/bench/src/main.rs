@@ -129,6 +129,10 @@ struct TrainArgs {
     seconds: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Train through Burn's autodiff even on the CPU (where the learner runs its plain-f32
+    /// step by default), to compare the two.
+    #[arg(long)]
+    burn_learner: bool,
     #[arg(long)]
     json: bool,
 }
@@ -319,7 +323,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let mut rows = Vec::new();
     for net in &nets {
         for &b in &a.batch {
-            rows.push(training::run(net, b, a.seconds, a.seed)?);
+            rows.push(training::run(net, b, a.seconds, a.seed, a.burn_learner)?);
         }
     }
     println!("{}", training::render(&rows));

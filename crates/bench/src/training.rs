@@ -1,6 +1,7 @@
-//! `bench train`: learner steps on Autodiff<Flex> from a synthetic replay buffer of valid
-//! examples (real 4-player 5-card positions, uniform policies over the legal actions, random
-//! values), so the cost is the learner's alone.
+//! `bench train`: learner steps on the CPU from a synthetic replay buffer of valid examples
+//! (real 4-player 5-card positions, uniform policies over the legal actions, random values),
+//! so the cost is the learner's alone: the plain-`f32` step where it covers the network,
+//! Burn's `Autodiff<Flex>` otherwise or with `--burn-learner`.
 
 use crate::net::NetSpec;
 use crate::table;
@@ -17,6 +18,8 @@ use train::learner::{Learner, LearnerConfig};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainRow {
     pub net: String,
+    /// The training step: `plain` or `burn`.
+    pub learner: String,
     pub batch: usize,
     pub steps: u64,
     pub steps_per_sec: f64,
@@ -53,8 +56,15 @@ pub fn synthetic_buffer(n: usize, seed: u64) -> ReplayBuffer {
 }
 
 /// Times learner steps of `batch` examples for at least `seconds` (at least 2 steps) after
-/// one untimed step.
-pub fn run(spec: &NetSpec, batch: usize, seconds: f64, seed: u64) -> Result<TrainRow> {
+/// one untimed step; through Burn's autodiff even where the plain step covers the network
+/// when `burn_learner`.
+pub fn run(
+    spec: &NetSpec,
+    batch: usize,
+    seconds: f64,
+    seed: u64,
+    burn_learner: bool,
+) -> Result<TrainRow> {
     if batch == 0 {
         bail!("--batch sizes must be at least 1");
     }
@@ -67,7 +77,8 @@ pub fn run(spec: &NetSpec, batch: usize, seconds: f64, seed: u64) -> Result<Trai
     config
         .validate()
         .map_err(|e| anyhow::anyhow!("--batch {batch}: {e}"))?;
-    let mut learner = Learner::new(net, config, device);
+    let mut learner = Learner::with_burn_learner(net, config, device, burn_learner);
+    let learner_name = learner.learner_name().to_string();
     let buffer = synthetic_buffer((4 * batch).max(4096), seed);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let lr = 1e-3;
@@ -89,6 +100,7 @@ pub fn run(spec: &NetSpec, batch: usize, seconds: f64, seed: u64) -> Result<Trai
     let secs = t0.elapsed().as_secs_f64();
     Ok(TrainRow {
         net: spec.name(),
+        learner: learner_name,
         batch,
         steps,
         steps_per_sec: steps as f64 / secs,
@@ -102,6 +114,7 @@ pub fn render(rows: &[TrainRow]) -> String {
         .map(|r| {
             vec![
                 r.net.clone(),
+                r.learner.clone(),
                 r.batch.to_string(),
                 r.steps.to_string(),
                 table::num(r.steps_per_sec),
@@ -109,5 +122,8 @@ pub fn render(rows: &[TrainRow]) -> String {
             ]
         })
         .collect();
-    table::render(&["net", "batch", "steps", "steps/s", "examples/s"], &body)
+    table::render(
+        &["net", "learner", "batch", "steps", "steps/s", "examples/s"],
+        &body,
+    )
 }

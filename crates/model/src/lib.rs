@@ -7,6 +7,8 @@
 //! - [`checkpoint`]: one-file checkpoints (weights, config, metadata), atomic writes, and the
 //!   same format in memory for moving weights between threads and backends.
 //! - [`files`]: atomic writes and checksums, for every file the project writes.
+//! - [`plain`], [`plain_train`]: the inference forward pass and the learner's training step
+//!   in plain `f32` on the CPU (the same arithmetic as Burn's, without its overhead).
 //! - [`runner`]: [`NetRunner`], a network on a device as the server's [`server::BatchModel`].
 //! - [`server`]: the batching inference server (one thread owns the model; clients send
 //!   batches over flume and get answers on their own channel).
@@ -21,6 +23,7 @@ pub mod evaluator;
 pub mod files;
 pub mod net;
 pub mod plain;
+pub mod plain_train;
 pub mod runner;
 pub mod server;
 

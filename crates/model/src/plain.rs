@@ -249,7 +249,7 @@ fn norm_or_identity<'a>(norm: Option<&Norm>, x: &'a [f32], scratch: &'a mut [f32
 
 /// Appends the log-softmax of `logits` over the actions `mask` marks legal (illegal ones get
 /// [`ILLEGAL_LOGIT`] first, as [`BlobNet::forward`] does).
-fn log_softmax_masked(logits: &[f32], mask: &[f32], out: &mut Vec<f32>) {
+pub(crate) fn log_softmax_masked(logits: &[f32], mask: &[f32], out: &mut Vec<f32>) {
     let masked = |i: usize| {
         if mask[i] < 0.5 {
             ILLEGAL_LOGIT

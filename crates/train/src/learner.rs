@@ -1,11 +1,22 @@
-//! The learner: Burn autodiff on the chosen backend, masked policy cross-entropy plus value
-//! MSE, AdamW, a cosine learning-rate schedule.
+//! The learner: masked policy cross-entropy plus value MSE (plus the auxiliary heads'
+//! cross-entropies), AdamW, a cosine learning-rate schedule.
+//!
+//! Two implementations of the same step: Burn's autodiff on the chosen backend, and on the
+//! CPU backend, for the networks it covers (ReLU, no owners head), a plain-`f32` copy of the
+//! weights and optimizer state ([`model::plain_train::PlainTrainer`]) that computes the same
+//! loss, gradients and AdamW step, to float rounding, without Burn's per-operation overhead
+//! (`tests/plain_learner.rs`). Either way the weights ([`Learner::net`]) and the optimizer
+//! file ([`Learner::optimizer_bytes`], Burn's AdamW record) are the same, so a run saved by
+//! one resumes on the other.
 
 use crate::buffer::ReplayBuffer;
 use crate::example::Example;
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param, ParamId};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::record::{AdaptorRecord, AdaptorRecordV1};
+use burn::optim::{
+    AdamW, AdamWConfig, AdamWState, AdaptiveMomentumState, GradientsParams, Optimizer,
+};
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::AutodiffBackend;
@@ -16,8 +27,11 @@ use game::{Card, ENCODING_LEN, MAX_PLAYERS, NUM_ACTIONS, Suit};
 use mcts::value::TRICK_CLASSES;
 use model::config::{NetConfig, OWNER_CLASSES};
 use model::net::BlobNet;
+use model::plain_train::{LossWeights, PlainTrainer, TrainBatch};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::any::TypeId;
+use std::sync::OnceLock;
 
 /// The learner's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,8 +160,16 @@ pub struct Diverged {
 
 /// The network being trained and its optimizer.
 pub struct Learner<B: AutodiffBackend> {
+    /// The network (Burn's path); with `plain`, the parameters' ids and shapes only, its
+    /// values those of the start or the last optimizer load.
     net: BlobNet<B>,
+    /// The optimizer (Burn's path; unused with `plain`).
     optim: OptimizerAdaptor<AdamW, BlobNet<B>, B>,
+    /// The plain-`f32` weights and optimizer state, when this learner trains that way.
+    plain: Option<PlainTrainer>,
+    /// With `plain`: `net` holding the plain weights, built when first asked for after a
+    /// step (most steps are not followed by a read of the weights).
+    synced: OnceLock<BlobNet<B>>,
     device: B::Device,
     config: LearnerConfig,
     steps: u64,
@@ -156,22 +178,85 @@ pub struct Learner<B: AutodiffBackend> {
 // NamedMpk returns errors on damaged bytes (BinBytesRecorder panics on them).
 type StateRecorder = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
+/// Burn's AdamW state for a whole network: one record per parameter id.
+type OptimRecord<B> = <OptimizerAdaptor<AdamW, BlobNet<B>, B> as Optimizer<BlobNet<B>, B>>::Record;
+
+/// Every parameter's id, in visiting order (the order of [`PlainTrainer`]'s parameters).
+fn param_ids<B: burn::tensor::backend::Backend>(net: &BlobNet<B>) -> Vec<ParamId> {
+    struct Ids(Vec<ParamId>);
+    impl<B: burn::tensor::backend::Backend> ModuleVisitor<B> for Ids {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.push(param.id);
+        }
+    }
+    let mut ids = Ids(Vec::new());
+    net.visit(&mut ids);
+    ids.0
+}
+
 impl<B: AutodiffBackend> Learner<B> {
+    /// A learner for `net`. On the CPU backend ([`model::backend::Cpu`]), for a network
+    /// [`PlainTrainer`] covers (ReLU, no owners head), the steps run in plain `f32`; other
+    /// backends and networks run Burn's autodiff. Both compute the same step.
     pub fn new(net: BlobNet<B>, config: LearnerConfig, device: B::Device) -> Learner<B> {
+        let mut learner = Learner::burn_only(net, config, device);
+        if TypeId::of::<B::InnerBackend>() == TypeId::of::<model::backend::Cpu>() {
+            // On the calling thread: on the 2-core machines splitting the products over
+            // Rayon's threads was slower (`PlainTrainer::with_threads`).
+            learner.plain = PlainTrainer::new(&learner.net, learner.config.weight_decay);
+        }
+        learner
+    }
+
+    /// A learner that always trains through Burn's autodiff (to compare against, and to
+    /// time).
+    pub fn burn_only(net: BlobNet<B>, config: LearnerConfig, device: B::Device) -> Learner<B> {
         let optim = AdamWConfig::new()
             .with_weight_decay(config.weight_decay)
             .init::<B, BlobNet<B>>();
         Learner {
             net,
             optim,
+            plain: None,
+            synced: OnceLock::new(),
             device,
             config,
             steps: 0,
         }
     }
 
+    /// [`Learner::burn_only`] when `burn`, else [`Learner::new`] (the benchmarks' switch).
+    pub fn with_burn_learner(
+        net: BlobNet<B>,
+        config: LearnerConfig,
+        device: B::Device,
+        burn: bool,
+    ) -> Learner<B> {
+        if burn {
+            Learner::burn_only(net, config, device)
+        } else {
+            Learner::new(net, config, device)
+        }
+    }
+
+    /// Whether the steps run in plain `f32` rather than through Burn's autodiff.
+    pub fn is_plain(&self) -> bool {
+        self.plain.is_some()
+    }
+
+    /// The training step this learner uses: `plain` or `burn`.
+    pub fn learner_name(&self) -> &'static str {
+        if self.is_plain() { "plain" } else { "burn" }
+    }
+
+    /// The network with its current weights.
     pub fn net(&self) -> &BlobNet<B> {
-        &self.net
+        match &self.plain {
+            Some(plain) => self
+                .synced
+                .get_or_init(|| plain.write_into(self.net.clone())),
+            None => &self.net,
+        }
     }
 
     pub fn net_config(&self) -> &NetConfig {
@@ -180,7 +265,7 @@ impl<B: AutodiffBackend> Learner<B> {
 
     /// The weights without autodiff, for inference.
     pub fn inference_net(&self) -> BlobNet<B::InnerBackend> {
-        self.net.valid()
+        self.net().valid()
     }
 
     pub fn steps(&self) -> u64 {
@@ -233,8 +318,12 @@ impl<B: AutodiffBackend> Learner<B> {
         Ok((step.policy, step.value))
     }
 
-    /// One optimiser step; returns its losses (0 for a head the network lacks).
+    /// One optimiser step; returns its losses (0 for a head the network lacks). A loss that
+    /// is not finite returns [`Diverged`] before the weights change.
     fn step_batch(&mut self, b: Batch, lr: f64) -> Result<Losses, Diverged> {
+        if self.plain.is_some() {
+            return self.plain_step(b, lr);
+        }
         let terms = loss_terms(&self.net, b, &self.device);
         let mut loss =
             terms.policy.clone() + terms.value.clone().mul_scalar(self.config.value_weight);
@@ -263,6 +352,35 @@ impl<B: AutodiffBackend> Learner<B> {
             owners: losses[3],
             steps: 1,
         };
+        self.count_step(&step)?;
+        let grads = GradientsParams::from_grads(loss.backward(), &self.net);
+        self.net = self.optim.step(lr, self.net.clone(), grads);
+        Ok(step)
+    }
+
+    /// [`Learner::step_batch`] in plain `f32`.
+    fn plain_step(&mut self, b: Batch, lr: f64) -> Result<Losses, Diverged> {
+        let weights = LossWeights {
+            value: self.config.value_weight,
+            tricks: self.config.tricks_weight,
+        };
+        let plain = self.plain.as_mut().expect("the plain path");
+        let l = plain.compute(&b.view(), weights);
+        let step = Losses {
+            policy: l.policy,
+            value: l.value,
+            tricks: l.tricks,
+            owners: 0.0,
+            steps: 1,
+        };
+        self.count_step(&step)?;
+        self.plain.as_mut().expect("the plain path").update(lr);
+        self.synced = OnceLock::new();
+        Ok(step)
+    }
+
+    /// Counts a step; [`Diverged`] when one of its losses is not finite.
+    fn count_step(&mut self, step: &Losses) -> Result<(), Diverged> {
         self.steps += 1;
         for (what, value) in [
             ("policy", step.policy),
@@ -278,27 +396,118 @@ impl<B: AutodiffBackend> Learner<B> {
                 });
             }
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &self.net);
-        self.net = self.optim.step(lr, self.net.clone(), grads);
-        Ok(step)
+        Ok(())
     }
 
-    /// The optimizer's state as bytes (saved beside the checkpoint for an exact resume).
+    /// The optimizer's state as bytes (saved beside the checkpoint for an exact resume):
+    /// Burn's AdamW record on both paths.
     pub fn optimizer_bytes(&self) -> Result<Vec<u8>, String> {
+        let record = match &self.plain {
+            Some(plain) => self.plain_record(plain),
+            None => self.optim.to_record(),
+        };
         StateRecorder::default()
-            .record(self.optim.to_record(), ())
+            .record(record, ())
             .map_err(|e| format!("cannot encode the optimizer state: {e}"))
     }
 
     /// Restores the optimizer's state from [`Learner::optimizer_bytes`].
     pub fn load_optimizer_bytes(&mut self, bytes: Vec<u8>, steps: u64) -> Result<(), String> {
-        let record = StateRecorder::default()
+        let record: OptimRecord<B> = StateRecorder::default()
             .load(bytes, &self.device)
             .map_err(|e| format!("cannot read the optimizer state: {e}"))?;
-        self.optim = self.optim.clone().load_record(record);
+        match &mut self.plain {
+            Some(plain) => {
+                // Into a copy, so that an error leaves the state as it was.
+                let mut loaded = plain.clone();
+                load_plain_record(&mut loaded, &param_ids(&self.net), record)?;
+                *plain = loaded;
+            }
+            None => self.optim = self.optim.clone().load_record(record),
+        }
         self.steps = steps;
         Ok(())
     }
+
+    /// The plain optimizer state as Burn's record: each parameter's moments and time under
+    /// its id, none for a parameter not yet stepped (as Burn).
+    fn plain_record(&self, plain: &PlainTrainer) -> OptimRecord<B> {
+        let mut record = OptimRecord::<B>::default();
+        for (i, id) in param_ids(&self.net).into_iter().enumerate() {
+            let m = plain.moments(i);
+            if m.time == 0 {
+                continue;
+            }
+            let shape = plain.shape(i).to_vec();
+            let entry = match shape.len() {
+                1 => adaptor_record::<B, 1>(&m, shape, &self.device),
+                2 => adaptor_record::<B, 2>(&m, shape, &self.device),
+                rank => unreachable!("BlobNet has no rank-{rank} parameter"),
+            };
+            record.insert(id, entry);
+        }
+        record
+    }
+}
+
+/// One parameter's plain AdamW state as Burn's record.
+fn adaptor_record<B: AutodiffBackend, const D: usize>(
+    m: &model::plain_train::Moments,
+    shape: Vec<usize>,
+    device: &B::Device,
+) -> AdaptorRecord<AdamW, B> {
+    let tensor = |values: &[f32]| {
+        Tensor::<B::InnerBackend, D>::from_data(
+            TensorData::new(values.to_vec(), shape.clone()),
+            device,
+        )
+    };
+    AdaptorRecord::from_state(AdamWState::new(AdaptiveMomentumState::new(
+        m.time,
+        tensor(m.moment_1),
+        tensor(m.moment_2),
+    )))
+}
+
+/// Burn's AdamW record into the plain trainer: each parameter's state by its id (`ids`, in
+/// visiting order); a parameter without one starts afresh, as in Burn.
+fn load_plain_record<B: AutodiffBackend>(
+    plain: &mut PlainTrainer,
+    ids: &[ParamId],
+    mut record: OptimRecord<B>,
+) -> Result<(), String> {
+    fn values<B: burn::tensor::backend::Backend, const D: usize>(
+        state: AdamWState<B, D>,
+    ) -> Result<(usize, Vec<f32>, Vec<f32>), String> {
+        let m = state.momentum;
+        let read = |t: Tensor<B, D>| {
+            t.into_data()
+                .convert::<f32>()
+                .to_vec::<f32>()
+                .map_err(|e| format!("unreadable optimizer moments: {e:?}"))
+        };
+        Ok((m.time, read(m.moment_1)?, read(m.moment_2)?))
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let rank = plain.shape(i).len();
+        let state = match (record.remove(id), rank) {
+            (None, _) => None,
+            (Some(AdaptorRecord::V1(AdaptorRecordV1::Rank1(s))), 1) => Some(values(s)?),
+            (Some(AdaptorRecord::V1(AdaptorRecordV1::Rank2(s))), 2) => Some(values(s)?),
+            (Some(_), _) => {
+                return Err(format!(
+                    "the state of parameter {i} does not have its rank {rank}: not this network's optimizer"
+                ));
+            }
+        };
+        match state {
+            Some((time, m1, m2)) => plain
+                .set_moments(i, Some((m1, m2)), time)
+                .map_err(|e| format!("parameter {i}: {e}: not this network's optimizer"))?,
+            None => plain.set_moments(i, None, 0)?,
+        }
+    }
+    Ok(())
 }
 
 /// The loss terms of one batch, as tensors (scalars).
@@ -381,6 +590,21 @@ struct Batch {
 }
 
 impl Batch {
+    /// The batch as the plain trainer reads it.
+    fn view(&self) -> TrainBatch<'_> {
+        TrainBatch {
+            rows: self.rows,
+            inputs: &self.inputs,
+            masks: &self.masks,
+            policy: &self.policy,
+            values: &self.values,
+            seat_mask: &self.seat_mask,
+            policy_rows: self.policy_rows,
+            tricks: &self.tricks,
+            trick_targets: self.trick_targets,
+        }
+    }
+
     /// The rows of `examples`, each under a random renaming of its non-trump suits when
     /// `augment` holds a generator; with the owners targets when `owners` says so.
     fn of<R: Rng + ?Sized>(
