@@ -160,8 +160,8 @@ pub struct Diverged {
 
 /// The network being trained and its optimizer.
 pub struct Learner<B: AutodiffBackend> {
-    /// The network (Burn's path); with `plain`, the parameters' ids and shapes only, its
-    /// values those of the start or the last optimizer load.
+    /// The network (Burn's path); with `plain`, only the parameters' ids and shapes count
+    /// (its values stay those of the start).
     net: BlobNet<B>,
     /// The optimizer (Burn's path; unused with `plain`).
     optim: OptimizerAdaptor<AdamW, BlobNet<B>, B>,
