@@ -475,7 +475,8 @@ fn the_plain_path_is_chosen_only_where_it_is_covered() {
 
 #[test]
 fn plain_runs_repeat_bit_for_bit() {
-    // At the compact network's size and batch 256 gemm splits the products between threads.
+    // The training default's size and batch (the thread count's independence is tested in
+    // model::plain_train).
     let device = CpuDevice::default();
     let config = NetConfig::compact().with_trick_head(true);
     let batches: Vec<Vec<Example>> = (0..3).map(|i| examples(256, 300 + i)).collect();
