@@ -3,8 +3,8 @@
 //!
 //! Burn's `Autodiff<Flex>` runs a training step as a hundred-odd tensor operations, each
 //! allocating its output and recording a graph node; for the small networks trained on the
-//! CPU that overhead, not the arithmetic, is most of the step. This copy of the weights does
-//! the same arithmetic directly: the matrix products (forward, and both backward products of
+//! CPU that overhead is a large part of the step. This copy of the weights does the same
+//! arithmetic directly: the matrix products (forward, and both backward products of
 //! every linear layer) by `gemm`, the rest in plain loops over reused buffers. It computes
 //! the loss of `train::learner` (masked policy cross-entropy, masked value MSE, tricks
 //! cross-entropy) and Burn's AdamW step, to float rounding (`train/tests/plain_learner.rs`).
