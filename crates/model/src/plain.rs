@@ -66,36 +66,14 @@ impl Dense {
             self.input * self.output,
             "PlainNet: weight shape"
         );
-        // SAFETY: the three matrices are row-major slices whose lengths were checked above
-        // (`x`: n x input, the weight: input x output, `out`: n x output), so every index
-        // gemm forms from these sizes and strides is in bounds; `out` does not alias the
-        // others (it is a distinct `&mut`). With `read_dst` false gemm only writes `out`.
-        unsafe {
-            gemm::gemm(
-                n,
-                self.output,
-                self.input,
-                out.as_mut_ptr(),
-                1,
-                self.output as isize,
-                false,
-                x.as_ptr(),
-                1,
-                self.input as isize,
-                self.weight.as_ptr(),
-                1,
-                self.output as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-        for row in out.chunks_exact_mut(self.output) {
-            row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o += b);
-        }
+        matmul(
+            out,
+            (n, self.output, self.input),
+            (x, self.input, 1),
+            (&self.weight, self.output, 1),
+            gemm::Parallelism::None,
+        );
+        add_bias(out, &self.bias);
     }
 }
 
@@ -263,4 +241,62 @@ pub(crate) fn log_softmax_masked(logits: &[f32], mask: &[f32], out: &mut Vec<f32
     let sum: f32 = (0..logits.len()).map(|i| (masked(i) - max).exp()).sum();
     let log_sum = sum.ln();
     out.extend((0..logits.len()).map(|i| masked(i) - max - log_sum));
+}
+
+/// Adds `bias` to every row of `out`.
+pub(crate) fn add_bias(out: &mut [f32], bias: &[f32]) {
+    for row in out.chunks_exact_mut(bias.len()) {
+        row.iter_mut().zip(bias).for_each(|(o, b)| *o += b);
+    }
+}
+
+/// `dst = lhs rhs` with `(m, n, k)` = `dims`: `dst` m x n row-major; `lhs` (m x k) and `rhs`
+/// (k x n) each given as (data, row stride, column stride), so either can be a transposed
+/// view of a row-major matrix.
+pub(crate) fn matmul(
+    dst: &mut [f32],
+    (m, n, k): (usize, usize, usize),
+    lhs: (&[f32], usize, usize),
+    rhs: (&[f32], usize, usize),
+    par: gemm::Parallelism,
+) {
+    assert_eq!(dst.len(), m * n, "plain: product shape");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        dst.fill(0.0);
+        return;
+    }
+    // The last element each operand's strides reach must lie inside it.
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(last(m, k, lhs.1, lhs.2) < lhs.0.len(), "plain: lhs");
+    assert!(last(k, n, rhs.1, rhs.2) < rhs.0.len(), "plain: rhs");
+    // SAFETY: every index gemm forms is `row * row_stride + col * col_stride` with row and
+    // col below the dimensions given, so at most the last indices checked above (and
+    // `(m-1) n + n-1 < dst.len()` for `dst`): all in bounds. `dst` is a distinct `&mut`,
+    // so it aliases neither operand; with `read_dst` false gemm only writes `dst`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
 }

@@ -23,7 +23,7 @@ use mcts::value::TRICK_CLASSES;
 
 use crate::config::{Activation, TRICK_OUTPUTS};
 use crate::net::{BlobNet, LAYER_NORM_EPSILON};
-use crate::plain::log_softmax_masked;
+use crate::plain::{add_bias, log_softmax_masked, matmul};
 
 /// AdamW's first-moment decay (Burn's `AdamWConfig` default, which the learner uses).
 pub const ADAM_BETA_1: f32 = 0.9;
@@ -868,63 +868,6 @@ fn lane_sum3(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) 
         }
     }
     acc.iter().sum::<f32>() + tail
-}
-
-fn add_bias(out: &mut [f32], bias: &[f32]) {
-    for row in out.chunks_exact_mut(bias.len()) {
-        row.iter_mut().zip(bias).for_each(|(o, b)| *o += b);
-    }
-}
-
-/// `dst = lhs rhs` with `(m, n, k)` = `dims`: `dst` m x n row-major; `lhs` (m x k) and `rhs`
-/// (k x n) each given as (data, row stride, column stride), so either can be a transposed
-/// view of a row-major matrix.
-fn matmul(
-    dst: &mut [f32],
-    (m, n, k): (usize, usize, usize),
-    lhs: (&[f32], usize, usize),
-    rhs: (&[f32], usize, usize),
-    par: gemm::Parallelism,
-) {
-    assert_eq!(dst.len(), m * n, "PlainTrainer: product shape");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        dst.fill(0.0);
-        return;
-    }
-    // The last element each operand's strides reach must lie inside it.
-    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(last(m, k, lhs.1, lhs.2) < lhs.0.len(), "PlainTrainer: lhs");
-    assert!(last(k, n, rhs.1, rhs.2) < rhs.0.len(), "PlainTrainer: rhs");
-    // SAFETY: every index gemm forms is `row * row_stride + col * col_stride` with row and
-    // col below the dimensions given, so at most the last indices checked above (and
-    // `(m-1) n + n-1 < dst.len()` for `dst`): all in bounds. `dst` is a distinct `&mut`,
-    // so it aliases neither operand; with `read_dst` false gemm only writes `dst`.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.0.as_ptr(),
-            lhs.2 as isize,
-            lhs.1 as isize,
-            rhs.0.as_ptr(),
-            rhs.2 as isize,
-            rhs.1 as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
 }
 
 #[cfg(test)]
