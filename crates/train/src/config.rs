@@ -135,6 +135,9 @@ pub struct ArenaSection {
     /// Play the arena every this many iterations (and after the last); 0 = never.
     pub every: u64,
     pub rounds: usize,
+    /// Deals of the arena after the last iteration, which decides what `best.ckpt` ends as:
+    /// more deals, a narrower interval, the same promotion rule.
+    pub final_rounds: usize,
     pub players: usize,
     pub cards: usize,
     /// Search preset of the network agents in the arena.
@@ -255,6 +258,7 @@ impl TrainConfig {
         if a.every > 0 {
             // Two deals at least: the promotion rule needs an interval.
             within("arena.rounds", a.rounds as u64, 2, 1_000_000)?;
+            within("arena.final_rounds", a.final_rounds as u64, 2, 1_000_000)?;
             if !(3..=8).contains(&a.players) || a.cards == 0 || a.cards * a.players > 52 {
                 return Err(format!(
                     "arena.players {} x arena.cards {}: need 3..=8 players and at most 52 cards",
@@ -440,6 +444,7 @@ pub const RESUMABLE_KEYS: &[&str] = &[
     "out",
     "arena.opponents",
     "arena.rounds",
+    "arena.final_rounds",
     "server.workers",
     "server.max_batch",
     "server.batch_timeout_ms",
@@ -632,6 +637,7 @@ mod tests {
                 "buffer.capacity",
             ),
             ("[arena]\nrounds = 1", "arena.rounds"),
+            ("[arena]\nfinal_rounds = 0", "arena.final_rounds"),
             ("[arena]\nopponents = [\"heuristc\"]", "arena.opponents"),
             (
                 "[net]\npreset = \"custom\"\nwidth = 100000\nblocks = 2\nhidden = 8",

@@ -18,6 +18,10 @@ pub struct MatchResult {
     pub diff: f64,
     #[serde(deserialize_with = "null_as_infinite")]
     pub diff_ci95: f64,
+    /// Deals of the match, each at every ordering of the agents (0 in records written before
+    /// it was kept).
+    #[serde(default)]
+    pub deals: usize,
 }
 
 fn null_as_infinite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -223,6 +227,7 @@ mod tests {
                 opponent_score: 4.0,
                 diff: 1.0,
                 diff_ci95: ci,
+                deals: 100,
             }],
             promoted: false,
         }

@@ -224,12 +224,19 @@ pub fn run_with<B: AutodiffBackend, S: ExampleSource<B>>(
         let candidate = run.learner.inference_net();
         play.trained(&candidate)?;
 
-        let due =
-            cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || it + 1 == cfg.iterations);
+        let last = it + 1 == cfg.iterations;
+        let due = cfg.arena.every > 0 && ((it + 1) % cfg.arena.every == 0 || last);
         let verdict = if due {
             status("arena", &run);
+            // The last arena settles what best.ckpt ends as, so it gets more deals.
+            let deals = if last {
+                cfg.arena.final_rounds
+            } else {
+                cfg.arena.rounds
+            };
             let gated = gate(
                 cfg,
+                deals,
                 candidate.clone(),
                 run.best.clone(),
                 device.clone(),

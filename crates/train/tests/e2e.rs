@@ -48,7 +48,8 @@ fn quiet() -> RunOptions {
 fn tiny_run_trains_evaluates_and_writes_everything() {
     let _one = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let out = fresh_dir("full");
-    let cfg = tiny(&out);
+    let mut cfg = tiny(&out);
+    cfg.arena.every = 1;
     let summary = go(&cfg, &quiet()).unwrap();
     assert_eq!(summary.completed, 2);
     assert!(!summary.interrupted);
@@ -57,6 +58,11 @@ fn tiny_run_trains_evaluates_and_writes_everything() {
     assert!(last.steps > 0, "the learner never trained: {last:?}");
     assert!(last.policy_loss.unwrap().is_finite() && last.value_loss.unwrap().is_finite());
     assert_eq!(last.arena.len(), 2, "best and random: {:?}", last.arena);
+    // An arena after each iteration: `rounds` deals, and `final_rounds` after the last.
+    let deals =
+        |r: &train::metrics::IterationRecord| r.arena.iter().map(|m| m.deals).collect::<Vec<_>>();
+    assert_eq!(deals(&summary.records[0]), vec![3, 3]);
+    assert_eq!(deals(last), vec![4, 4]);
     for f in [
         "checkpoint/weights.ckpt",
         "checkpoint/optimizer.bin",

@@ -36,12 +36,13 @@ pub fn promotes(report: &ArenaReport) -> bool {
 const NEW: &str = "new";
 const BEST: &str = "best";
 
-/// Plays `candidate` against `best` and the fixed opponents of `cfg.arena.opponents`;
-/// `rounds_only` says the networks learnt from single rounds. A stop request ends it within
-/// one deal.
+/// Plays `candidate` against `best` and the fixed opponents of `cfg.arena.opponents` over
+/// `deals` deals; `rounds_only` says the networks learnt from single rounds. A stop request
+/// ends it within one deal.
 #[allow(clippy::too_many_arguments)]
 pub fn gate<B: Backend>(
     cfg: &TrainConfig,
+    deals: usize,
     candidate: BlobNet<B>,
     best: BlobNet<B>,
     device: B::Device,
@@ -66,7 +67,7 @@ pub fn gate<B: Backend>(
     let arena = ArenaConfig {
         agents,
         format: Format::Rounds {
-            deals: a.rounds,
+            deals,
             players: Some(a.players),
             cards: Some(a.cards),
         },
@@ -96,6 +97,7 @@ pub fn gate<B: Backend>(
                 opponent_score: report.agents[opponent].mean_score,
                 diff,
                 diff_ci95: ci.unwrap_or(f64::INFINITY),
+                deals,
             }
         })
         .collect();
@@ -121,10 +123,10 @@ mod tests {
         let device = Default::default();
         let net = || BlobNet::<Cpu>::new(&NetConfig::tiny(), &device).unwrap();
         let stop = AtomicBool::new(true);
-        let stopped = gate(&cfg, net(), net(), device, true, 1, 2, &stop).unwrap();
+        let stopped = gate(&cfg, 4, net(), net(), device, true, 1, 2, &stop).unwrap();
         assert_eq!(stopped, Outcome::Stopped);
         let go = AtomicBool::new(false);
-        let Outcome::Done(verdict) = gate(&cfg, net(), net(), device, true, 1, 2, &go).unwrap()
+        let Outcome::Done(verdict) = gate(&cfg, 4, net(), net(), device, true, 1, 2, &go).unwrap()
         else {
             panic!("not asked to stop, yet it stopped");
         };
@@ -135,5 +137,6 @@ mod tests {
             .collect();
         assert_eq!(opponents, ["best", "random"]);
         assert!(verdict.matches.iter().all(|m| m.diff_ci95.is_finite()));
+        assert!(verdict.matches.iter().all(|m| m.deals == 4));
     }
 }

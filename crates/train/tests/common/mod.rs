@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-/// A tiny run: tiny network, tiny search, two iterations with an arena at the second.
+/// A tiny run: tiny network, tiny search, two iterations with an arena at the second (the
+/// last, so of `final_rounds` deals).
 pub const TINY_TOML: &str = r#"
 iterations = 2
 threads = 2
@@ -27,6 +28,7 @@ capacity = 500
 [arena]
 every = 2
 rounds = 3
+final_rounds = 4
 players = 3
 cards = 2
 preset = "1x4"
