@@ -232,6 +232,14 @@ fn covered_configs() -> Vec<(&'static str, NetConfig)> {
     ]
 }
 
+/// The largest elementwise difference of two lists of the same length.
+fn largest_gap(x: &[f32], y: &[f32]) -> f32 {
+    assert_eq!(x.len(), y.len());
+    x.iter()
+        .zip(y)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+}
+
 /// The largest difference of two AdamW states' moments, each relative to its parameter's
 /// largest, and where; the times must agree.
 fn worst_moments(
@@ -244,11 +252,7 @@ fn worst_moments(
         assert_eq!(p.0, q.0, "parameter {i}: AdamW time");
         for (x, y) in [(&p.1, &q.1), (&p.2, &q.2)] {
             let scale = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let diff = x
-                .iter()
-                .zip(y)
-                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-            let d = diff / (scale + 1e-12);
+            let d = largest_gap(x, y) / (scale + 1e-12);
             if d.is_nan() || d > w.0 {
                 w = (d, i);
             }
@@ -266,8 +270,7 @@ fn plain_and_burn_learners_agree_for_every_covered_shape() {
     let device = CpuDevice::default();
     let lr = 1e-2;
     for (name, config) in covered_configs() {
-        let start = start_net(&config, 7);
-        let mut plain = Learner::new(start.clone(), learner_config(), device);
+        let mut plain = Learner::new(start_net(&config, 7), learner_config(), device);
         assert!(plain.is_plain(), "{name}");
         let w0 = weights(plain.net());
         for step in 1..=5u64 {
@@ -317,10 +320,7 @@ fn plain_and_burn_learners_agree_for_every_covered_shape() {
         }
         // Every parameter moved, by far more than the tolerance.
         for (i, (a, b)) in weights(plain.net()).iter().zip(&w0).enumerate() {
-            let moved = a
-                .iter()
-                .zip(b)
-                .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+            let moved = largest_gap(a, b);
             assert!(moved > 5e-3, "{name}: parameter {i} moved {moved}");
         }
         // The inference copy is the trained one.
